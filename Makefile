@@ -1,0 +1,46 @@
+# amrwatch — two commands for users: `make demo` and `make test`.
+# Each creates or refreshes .venv from pyproject.toml, so a fresh clone needs nothing else.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSTEM_STAMP := $(VENV)/.system-packages
+
+.PHONY: demo test install system-packages refdata bench lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+# Debian packages that tests drive for real (headless Chromium for the dashboard tests,
+# R + surveillance as the reference for aberration detection). Installed once per machine.
+$(SYSTEM_STAMP): scripts/system-packages.sh
+	bash scripts/system-packages.sh
+	@mkdir -p $(VENV) && touch $@
+
+system-packages: $(SYSTEM_STAMP)
+
+demo: $(STAMP)
+	$(BIN)/amrwatch demo
+
+test: $(STAMP) $(SYSTEM_STAMP)
+	$(BIN)/python -m pytest
+
+# Rebuild the vendored AMR R package tables from ../shared/refdata/amr-r (see docs/refdata.md).
+refdata: $(STAMP)
+	$(BIN)/amrwatch refdata build --source ../shared/refdata/amr-r
+
+bench: $(STAMP)
+	$(BIN)/amrwatch bench all
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info

@@ -1,0 +1,5 @@
+"""`python -m amrwatch` runs the command line."""
+
+from amrwatch.cli.main import run
+
+run()

@@ -1,0 +1,56 @@
+"""Shared fixtures: paths to ../shared, the PostgreSQL server, and the CI 'required' switch.
+
+On a user's machine a missing component makes its tests skip with a message; in CI
+(`AMRWATCH_CI_REQUIRE=postgres,shared,chromium,r`, set by .ci/run) it makes them fail.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("AMRWATCH_SHARED", ROOT.parent / "shared"))
+REQUIRED = {c.strip() for c in os.environ.get("AMRWATCH_CI_REQUIRE", "").split(",") if c.strip()}
+POSTGRES_URL = os.environ.get("AMRWATCH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def missing(component: str, message: str) -> None:
+    """Skip (on a user's machine) or fail (in CI, where the component is required)."""
+    if component in REQUIRED:
+        pytest.fail(f"{message} (required in CI: AMRWATCH_CI_REQUIRE includes {component!r})")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not (SHARED / "refdata").is_dir():
+        missing("shared", f"reference material not found at {SHARED}; set AMRWATCH_SHARED")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def amr_r_dir(shared_dir: Path) -> Path:
+    return shared_dir / "refdata" / "amr-r"
+
+
+@pytest.fixture(scope="session")
+def whonet_dir(shared_dir: Path) -> Path:
+    path = shared_dir / "refdata" / "whonet-amrie"
+    if not path.is_dir():
+        missing("shared", f"WHONET AMRIE tables not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            pass
+    except psycopg.OperationalError as error:
+        missing("postgres", f"PostgreSQL not reachable at {POSTGRES_URL}: {error}")
+    return POSTGRES_URL
