@@ -72,3 +72,57 @@ INTERPRETATION = pa.schema(
         ("guideline", pa.string()),  # e.g. "EUCAST 2025"
     ]
 )
+
+# --- ingestion → store (amrwatch.ingest, amrwatch.store) -------------------------------------
+
+#: One row per isolate (organism isolated from a specimen) as a reader yields it.
+#: No name, birth date or raw patient id ever appears here: `patient_key` is already a pseudonym.
+ISOLATE = pa.schema(
+    [
+        ("lab_code", pa.string()),
+        ("country", pa.string()),  # ISO 3166-1 alpha-3
+        ("isolate_id", pa.string()),  # the lab's own id, unique within the lab (specimen + isolate no.)
+        ("patient_key", pa.string()),  # HMAC-SHA256 pseudonym (hex), see amrwatch.ingest.pseudonymise
+        ("specimen_date", pa.date32()),
+        ("specimen_type", pa.string()),  # GLASS specimen: BLOOD, URINE, STOOL, GENITAL, OTHER
+        ("specimen_type_raw", pa.string()),
+        ("origin", pa.string()),  # community | hospital | unknown (GLASS ORIGIN: C, H, UNK)
+        ("age_years", pa.float32()),
+        ("sex", pa.string()),  # M | F | U (GLASS GENDER)
+        ("ward_type", pa.string()),
+        ("organism_raw", pa.string()),
+        ("mo", pa.string()),  # canonical organism id; null when unresolved
+        ("organism_score", pa.float64()),
+        ("source_row", pa.int64()),  # 1-based data row in the submitted file
+    ]
+)
+
+#: One row per antimicrobial test of an isolate, keeping the raw value as the lab reported it.
+AST_RESULT = pa.schema(
+    [
+        ("lab_code", pa.string()),
+        ("isolate_id", pa.string()),
+        ("antimicrobial_raw", pa.string()),  # e.g. "AMP_ND10", "Ciprofloxacin"
+        ("ab", pa.string()),  # canonical antimicrobial code; null when unresolved
+        ("method", pa.string()),  # MIC | DISK | GRADIENT
+        ("value_raw", pa.string()),  # "0.5", "<=0.25", ">8", "12", or an S/I/R letter
+        ("potency", pa.string()),  # disk content, e.g. "10" (µg), "1.25/23.75"
+        ("lab_sir", pa.string()),  # the lab's own S/I/R if reported
+        ("lab_guideline", pa.string()),  # guideline the lab reported under, e.g. "CLSI 2019"
+        ("source_row", pa.int64()),
+        ("source_column", pa.string()),
+    ]
+)
+
+#: One row per problem found while validating an upload.
+VALIDATION_ISSUE = pa.schema(
+    [
+        ("file", pa.string()),
+        ("row", pa.int64()),  # 1-based data row; null for file-level problems
+        ("column", pa.string()),
+        ("value", pa.string()),
+        ("severity", pa.string()),  # error (row rejected) | warning (row kept)
+        ("reason", pa.string()),  # closed set: amrwatch.ingest.report.REASONS
+        ("message", pa.string()),
+    ]
+)
