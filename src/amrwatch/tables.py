@@ -71,7 +71,9 @@ def write_table(table: pa.Table, path: Path) -> None:
     quoting = "none" if delimiter == "\t" else "needed"
     try:
         pacsv.write_csv(
-            table, path, write_options=pacsv.WriteOptions(delimiter=delimiter, quoting_style=quoting)
+            table, path, write_options=pacsv.WriteOptions(
+                delimiter=delimiter, quoting_style=quoting, quoting_header=quoting
+            ),
         )
     except pa.ArrowInvalid as error:
         raise InputError(
