@@ -1,0 +1,16 @@
+"""Detection: turns counts and interpreted isolates into signals.
+
+Takes weekly count series (`series_id, week_index, observed[, population]`), daily case lists of
+labs with coordinates, and interpreted isolate results; gives the series with `expected`,
+`upperbound` and `alarm` added (aberration detectors, one contract: `amrwatch.detect.series`),
+space-time clusters (`amrwatch.detect.scan`) and rule hits (`amrwatch.detect.rules`), all of
+which become rows of the SIGNAL schema with ids derived from the event, so re-running detection
+after each upload never signals the same event twice.
+"""
+
+from amrwatch.detect.cusum import Cusum
+from amrwatch.detect.ears import EarsC
+from amrwatch.detect.farrington import Farrington
+from amrwatch.detect.series import DETECTORS, Detector, detect_aberrations, detector
+
+__all__ = ["DETECTORS", "Cusum", "Detector", "EarsC", "Farrington", "detect_aberrations", "detector"]
