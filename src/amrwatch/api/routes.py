@@ -1,0 +1,133 @@
+"""The JSON API under /api. Each endpoint asks the data-access layer, never the store directly.
+
+Takes HTTP requests from browsers (session cookie) and lab systems (bearer token); gives JSON.
+Errors use the one shape of `AmrwatchError.to_json()`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+
+from amrwatch.api.auth import SESSION_COOKIE, require_caller
+from amrwatch.api.roles import Caller, Role
+
+router = APIRouter(prefix="/api")
+
+def _access(request: Request):
+    return request.app.state.access
+
+
+class Login(BaseModel):
+    username: str
+    password: str
+
+
+def open_session(request: Request, response: Response, username: str, password: str) -> dict:
+    """Check the password, open a session and set its cookie (HttpOnly, SameSite=Lax)."""
+    accounts = request.app.state.accounts
+    session = accounts.open_session(accounts.check_password(username, password))
+    response.set_cookie(SESSION_COOKIE, session.session_id, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", max_age=8 * 3600)
+    return {"user": username, "role": session.caller.role.value, "country": session.caller.country,
+            "lab": session.caller.lab_code, "csrf_token": session.csrf_token}
+
+
+@router.post("/session", summary="Log in (browsers); returns the CSRF token for later writes")
+def login(body: Login, request: Request, response: Response) -> dict:
+    return open_session(request, response, body.username, body.password)
+
+
+@router.delete("/session", summary="Log out")
+def logout(request: Request, response: Response, caller: Caller = Depends(require_caller)) -> dict:
+    request.app.state.accounts.close_session(request.cookies.get(SESSION_COOKIE, ""))
+    response.delete_cookie(SESSION_COOKIE)
+    return {"logged_out": caller.username}
+
+
+@router.get("/health", summary="Liveness check (no login needed)")
+def health() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/me", summary="The caller's user, role and scope")
+def me(caller: Caller = Depends(require_caller)) -> dict:
+    return {"user": caller.username, "role": caller.role.value, "country": caller.country,
+            "lab": caller.lab_code}
+
+
+@router.get("/options", summary="Organisms, antimicrobials, years, guidelines in your scope")
+def options(request: Request, caller: Caller = Depends(require_caller)) -> dict:
+    return _access(request).options(caller)
+
+
+@router.get("/overview", summary="%R per country for one organism and antimicrobial (the map)")
+def overview(request: Request, mo: str, ab: str, year: int | None = None,
+             guideline: str | None = None, caller: Caller = Depends(require_caller)) -> dict:
+    rows = _access(request).resistance_by_country(caller, mo, ab, year, guideline)
+    return {"mo": mo, "ab": ab, "year": year, "guideline": guideline, "countries": rows}
+
+
+@router.get("/countries/{country}/trend", summary="%R per year with 95 % intervals")
+def trend(request: Request, country: str, mo: str, ab: str, guideline: str | None = None,
+          caller: Caller = Depends(require_caller)) -> dict:
+    return {"country": country,
+            "years": _access(request).trend(caller, country.upper(), mo, ab, guideline)}
+
+
+@router.get("/countries/{country}/antibiogram", summary="%R per organism × antimicrobial")
+def antibiogram(request: Request, country: str, year: int | None = None,
+                guideline: str | None = None, caller: Caller = Depends(require_caller)) -> dict:
+    rows = _access(request).antibiogram(caller, country.upper(), year, guideline)
+    return {"country": country, "year": year, "guideline": guideline, "cells": rows}
+
+
+@router.get("/countries/{country}/labs", summary="Labs of a country with their sharing policy")
+def country_labs(request: Request, country: str, caller: Caller = Depends(require_caller)) -> dict:
+    _access(request)._require_country(caller, country.upper())
+    return {"country": country, "labs": _access(request).labs(caller, country.upper())}
+
+
+@router.get("/countries/{country}/isolates", summary="Isolate-level rows (isolate-sharing only)")
+def isolates(request: Request, country: str, limit: int = 100,
+             caller: Caller = Depends(require_caller)) -> dict:
+    return {"country": country,
+            "isolates": _access(request).isolates(caller, country.upper(), limit)}
+
+
+@router.get("/labs/{lab_code}", summary="One lab and its resistance counts")
+def lab(request: Request, lab_code: str, guideline: str | None = None,
+        caller: Caller = Depends(require_caller)) -> dict:
+    access = _access(request)
+    return {"lab": access.lab(caller, lab_code),
+            "cells": access.lab_resistance(caller, lab_code, guideline)}
+
+
+class NewUser(BaseModel):
+    username: str
+    password: str
+    role: str
+    country: str | None = None
+    lab: str | None = None
+
+
+@router.get("/users", summary="All users (administrators)")
+def users(request: Request, caller: Caller = Depends(require_caller)) -> dict:
+    caller.require({Role.ADMINISTRATOR}, "list users")
+    return {"users": request.app.state.accounts.users()}
+
+
+@router.post("/users", summary="Add or replace a user (administrators)", status_code=201)
+def add_user(body: NewUser, request: Request, caller: Caller = Depends(require_caller)) -> dict:
+    caller.require({Role.ADMINISTRATOR}, "add users")
+    added = request.app.state.accounts.add_user(body.username, body.password, body.role,
+                                                country=body.country, lab_code=body.lab)
+    return {"user": added.username, "role": added.role.value}
+
+
+@router.post("/users/{username}/tokens", summary="Issue an API token (administrators)",
+             status_code=201)
+def issue_token(username: str, request: Request, label: str = "",
+                caller: Caller = Depends(require_caller)) -> dict:
+    caller.require({Role.ADMINISTRATOR}, "issue API tokens")
+    return {"user": username, "token": request.app.state.accounts.issue_token(username, label)}

@@ -1,0 +1,73 @@
+"""Resistance counts per country, lab, year, organism, antimicrobial and guideline, kept warm.
+
+Takes the store; gives an Arrow table of counts (n tested, n R, n I, n S) that the data-access
+layer filters by the caller's scope. Pages never scan isolate-level rows: one GROUP BY runs inside
+the store when its data changes (a new upload or reinterpretation), and requests then read the
+small result. This is what keeps the overview fast with millions of isolates.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import duckdb
+import pyarrow as pa
+
+from amrwatch.api import queries
+
+#: Aggregated inside the store: only interpreted results count (GLASS RIS counts, issue 7).
+COUNTS_SQL = """
+SELECT country, lab_code, CAST(year(specimen_date) AS INTEGER) AS year, mo, ab, guideline,
+       count(*) AS n,
+       count(*) FILTER (WHERE sir = 'R') AS n_r,
+       count(*) FILTER (WHERE sir IN ('I', 'SDD')) AS n_i,
+       count(*) FILTER (WHERE sir = 'S') AS n_s
+FROM ({results}) AS results
+WHERE sir IN ('S', 'SDD', 'I', 'R') AND mo IS NOT NULL AND ab IS NOT NULL
+GROUP BY ALL
+"""
+
+
+
+FRESHNESS_SECONDS = 2.0
+
+
+class ResistanceCounts:
+    """A cached counts table plus an in-memory DuckDB to query it with the caller's filter."""
+
+    def __init__(self, store, results_sql: str) -> None:
+        self.store = store
+        self.results_sql = results_sql
+        self._lock = threading.Lock()
+        self._checked_at = 0.0
+        self._version: tuple | None = None
+        self._table: pa.Table | None = None
+        self._engine = duckdb.connect()
+
+    def _current_version(self) -> tuple:
+        row = self.store.query(queries.VERSION, []).to_pylist()[0]
+        return tuple(row.values())
+
+    def table(self) -> pa.Table:
+        """The counts table, recomputed when the store has changed since the last look."""
+        now = time.monotonic()
+        if self._table is not None and now - self._checked_at < FRESHNESS_SECONDS:
+            return self._table
+        with self._lock:
+            version = self._current_version()
+            if self._table is None or version != self._version:
+                self._table = self.store.query(COUNTS_SQL.format(results=self.results_sql), [])
+                self._version = version
+            self._checked_at = now
+            return self._table
+
+    def select(self, sql: str, params: list) -> pa.Table:
+        """Run `sql` over the counts (named `counts`) in a cursor of the in-memory engine."""
+        counts = self.table()
+        cursor = self._engine.cursor()
+        try:
+            cursor.register("counts", counts)
+            return cursor.sql(sql, params=params).to_arrow_table()
+        finally:
+            cursor.close()

@@ -1,0 +1,101 @@
+"""The dashboard in Spanish, Portuguese, English and French.
+
+Takes a request's `?lang=` switch, `lang` cookie or Accept-Language header; gives a `Language`
+with gettext for the page strings (Babel catalogues under `locales/`, compiled from the committed
+.po files in memory at start-up) and number, percent and date formatting from the CLDR data Babel
+ships, and country names from the CELAC country table.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from babel import Locale, dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from amrwatch.tables import read_table
+
+LANGUAGES = ("es", "pt", "en", "fr")
+DEFAULT = "en"
+LOCALE_DIR = Path(__file__).parent / "locales"
+#: The locale used for number/date formats of each language: the region's own variants.
+FORMAT_LOCALES = {"es": "es_419", "pt": "pt_BR", "en": "en", "fr": "fr"}
+
+
+@cache
+def catalogue(lang: str) -> gettext.NullTranslations:
+    """Compile `locales/<lang>/LC_MESSAGES/messages.po` to a translations object (once)."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return gettext.NullTranslations()
+    with po.open("rb") as handle:
+        compiled = io.BytesIO()
+        write_mo(compiled, read_po(handle, locale=lang))
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+@cache
+def atlas_ids() -> dict[str, str]:
+    """ISO3 → ISO 3166-1 numeric, the key of the world-atlas TopoJSON features."""
+    rows = read_table(Path(__file__).parent / "countries.tsv").to_pylist()
+    return {row["iso3"]: row["numeric"] for row in rows}
+
+
+@cache
+def country_names(lang: str) -> dict[str, str]:
+    """ISO3 → the CELAC member's name in `lang`, from the synthetic-region country table."""
+    table = read_table(Path(str(resources.files("amrwatch.synth") / "data" / "countries.tsv")))
+    return dict(zip(table["iso3"].to_pylist(), table[f"name_{lang}"].to_pylist()))
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(FORMAT_LOCALES[self.code])
+
+    def gettext(self, message: str) -> str:
+        return catalogue(self.code).gettext(message)
+
+    def number(self, value: float | int | None, digits: int = 0) -> str:
+        if value is None:
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return numbers.format_decimal(value, format=pattern, locale=self.locale)
+
+    def percent(self, value: float | None, digits: int = 1) -> str:
+        """`value` is already in percent (0–100)."""
+        if value is None:
+            return "–"
+        return numbers.format_percent(value / 100, format="#,##0." + "0" * digits + " %",
+                                      locale=self.locale)
+
+    def date(self, value: date | None) -> str:
+        return dates.format_date(value, format="medium", locale=self.locale) if value else "–"
+
+    def datetime(self, value) -> str:
+        return dates.format_datetime(value, format="medium", locale=self.locale) if value else "–"
+
+    def country(self, iso3: str | None) -> str:
+        """The country's name in this language, falling back to the ISO3 code."""
+        return country_names(self.code).get(iso3 or "", iso3 or "–")
+
+
+def negotiate(query_lang: str | None, cookie_lang: str | None, accept: str | None) -> Language:
+    """Pick the language: an explicit switch, then the cookie, then the browser's preference."""
+    for choice in (query_lang, cookie_lang):
+        if choice in LANGUAGES:
+            return Language(choice)
+    wanted = [part.split(";")[0].strip().replace("-", "_") for part in (accept or "").split(",")]
+    best = Locale.negotiate([w for w in wanted if w], list(LANGUAGES), sep="_")
+    return Language(best.language if best and best.language in LANGUAGES else DEFAULT)

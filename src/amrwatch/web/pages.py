@@ -1,0 +1,184 @@
+"""HTML pages: login, regional overview (map), country, lab, upload and alerts.
+
+Takes browser requests; gives pages rendered in the caller's language. Data come only from the
+data-access layer (`request.app.state.access`), which applies the caller's scope.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from amrwatch.api.auth import SESSION_COOKIE, credential, require_caller
+from amrwatch.api.roles import Caller, Role
+from amrwatch.api.security import check_csrf
+from amrwatch.errors import AmrwatchError
+from amrwatch.web import names
+from amrwatch.web.i18n import LANGUAGES, Language, atlas_ids, negotiate
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+LANGUAGE_NAMES = {"es": "Español", "pt": "Português", "en": "English", "fr": "Français"}
+LOGIN_CSRF_COOKIE = "amrwatch_login_csrf"
+ROLE_NAMES = {Role.LAB_SUBMITTER: "Lab submitter", Role.NATIONAL_EPIDEMIOLOGIST:
+              "National epidemiologist", Role.REGIONAL_ANALYST: "Regional analyst",
+              Role.RESPONDER: "Responder", Role.ADMINISTRATOR: "Administrator"}
+
+
+def language(request: Request) -> Language:
+    return negotiate(request.query_params.get("lang"), request.cookies.get("lang"),
+                     request.headers.get("accept-language"))
+
+
+def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    """Render `template` in the request's language, remembering an explicit language switch."""
+    lang = language(request)
+    found = credential(request)
+    caller = found.caller if found else None
+
+    def _(message: str, **values) -> str:
+        text = lang.gettext(message)
+        return text % values if values else text
+
+    response = templates.TemplateResponse(request, template, {
+        "L": lang, "_": _, "caller": caller,
+        "csrf_token": found.session.csrf_token if found and found.session else "",
+        "role_name": _(ROLE_NAMES[caller.role]) if caller else "",
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES], **context},
+        status_code=status)
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie("lang", lang.code, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def error_page(request: Request, error: AmrwatchError) -> HTMLResponse:
+    return render(request, "error.html", status=error.http_status, message=error.message,
+                  hint=error.hint)
+
+
+# --- login ---------------------------------------------------------------------------------------
+@router.get("/login")
+def login_page(request: Request, next: str = "/", message: str = "") -> HTMLResponse:
+    token = secrets.token_urlsafe(24)  # double-submit cookie: no session exists yet
+    response = render(request, "login.html", login_csrf=token, next=next, message=message)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/login")
+def login_submit(request: Request, username: str = Form(...), password: str = Form(...),
+                 csrf_token: str = Form(""), next: str = Form("/")):
+    check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token)
+    from amrwatch.api.routes import open_session
+
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    try:
+        open_session(request, response, username, password)
+    except AmrwatchError as error:
+        return login_page(request, next=target, message=language(request).gettext(error.message))
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, caller: Caller = Depends(require_caller)):
+    request.app.state.accounts.close_session(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/")
+def home(request: Request, caller: Caller = Depends(require_caller)):
+    target = f"/labs/{caller.lab_code}" if caller.role is Role.LAB_SUBMITTER else "/overview"
+    return RedirectResponse(target, status_code=303)
+
+
+# --- overview and country pages ------------------------------------------------------------------
+def _choices(request: Request, caller: Caller, mo, ab, year, guideline) -> tuple[dict, dict]:
+    """Options for the filter form and the chosen values (defaulting to the first option)."""
+    options = request.app.state.access.options(caller)
+    choices = {"mo": [(m, names.organism(m)) for m in options["mo"]],
+               "ab": [(a, names.antimicrobial(a)) for a in options["ab"]],
+               "year": options["year"], "guideline": options["guideline"]}
+    choices["mo"].sort(key=lambda pair: pair[1])
+    choices["ab"].sort(key=lambda pair: pair[1])
+    chosen = {"mo": mo or (choices["mo"][0][0] if choices["mo"] else None),
+              "ab": ab or (choices["ab"][0][0] if choices["ab"] else None),
+              "year": year, "guideline": guideline or (options["guideline"] or [None])[-1]}
+    return choices, chosen
+
+
+def _labels(lang: Language, rows: list[dict]) -> list[dict]:
+    """Locale-formatted values for chart tooltips (charts show what the tables show)."""
+    for row in rows:
+        row["name"] = lang.country(row.get("country"))
+        row["atlas_id"] = atlas_ids().get(row.get("country", ""))
+        row["pct_label"] = lang.percent(row["pct_r"])
+        row["ci_label"] = (f"{lang.percent(row['ci_low'])} – {lang.percent(row['ci_high'])}"
+                           if row["ci_low"] is not None else "–")
+        row["n_label"] = lang.number(row["n"])
+    return rows
+
+
+def _settings(request: Request) -> dict:
+    settings = request.app.state.access.settings
+    return {"suppress_below": settings.suppress_below, "minimum_n": settings.minimum_n}
+
+
+@router.get("/overview")
+def overview(request: Request, mo: str | None = None, ab: str | None = None,
+             year: str | None = None, guideline: str | None = None,
+             caller: Caller = Depends(require_caller)):
+    year_value = int(year) if year and year.isdigit() else None
+    choices, chosen = _choices(request, caller, mo, ab, year_value, guideline)
+    rows = request.app.state.access.resistance_by_country(
+        caller, chosen["mo"], chosen["ab"], year_value, chosen["guideline"]) if chosen["mo"] else []
+    lang = language(request)
+    rows = _labels(lang, rows)
+    map_data = {"rows": rows, "atlas": "/static/vendor/world-atlas/countries-50m.json",
+                "members": sorted(atlas_ids().values()), "legend": "%R",
+                "labels": {"country": lang.gettext("Country"), "pct": "%R",
+                           "ci": lang.gettext("95 % interval"),
+                           "n": lang.gettext("Isolates tested")}}
+    return render(request, "overview.html", rows=rows, choices=choices, chosen=chosen,
+                  show_year=True, map_data=map_data, organism_name=names.organism(chosen["mo"]),
+                  antimicrobial_name=names.antimicrobial(chosen["ab"]), **_settings(request))
+
+
+def _antibiogram_grid(cells: list[dict]) -> dict:
+    """Organism rows × antimicrobial columns from the flat antibiogram cells."""
+    by_key = {(c["mo"], c["ab"]): c for c in cells}
+    abs_ = sorted({c["ab"] for c in cells}, key=names.antimicrobial)
+    mos = sorted({c["mo"] for c in cells}, key=names.organism)
+    return {"columns": [(ab, names.antimicrobial(ab)) for ab in abs_],
+            "rows": [(mo, names.organism(mo), [by_key.get((mo, ab)) for ab in abs_])
+                     for mo in mos]}
+
+
+@router.get("/countries/{country}")
+def country_page(request: Request, country: str, mo: str | None = None, ab: str | None = None,
+                 guideline: str | None = None, caller: Caller = Depends(require_caller)):
+    access = request.app.state.access
+    country = country.upper()
+    choices, chosen = _choices(request, caller, mo, ab, None, guideline)
+    trend = access.trend(caller, country, chosen["mo"], chosen["ab"], chosen["guideline"]) \
+        if chosen["mo"] else []
+    lang = language(request)
+    trend = _labels(lang, trend)
+    trend_data = {"rows": [r for r in trend if r["pct_r"] is not None],
+                  "labels": {"year": lang.gettext("Year"), "ci": lang.gettext("95 % interval"),
+                             "n": lang.gettext("Isolates tested")}}
+    cells = access.antibiogram(caller, country, None, chosen["guideline"])
+    labs = access.lab_overview(caller, country)
+    return render(request, "country.html", country=country, choices=choices, chosen=chosen,
+                  show_year=False, trend=trend, trend_data=trend_data,
+                  antibiogram=_antibiogram_grid(cells), labs=labs,
+                  policy=access.policies().get(country, "isolate"),
+                  organism_name=names.organism(chosen["mo"]),
+                  antimicrobial_name=names.antimicrobial(chosen["ab"]), **_settings(request))

@@ -1,0 +1,111 @@
+// amrwatch dashboard: draws the charts from JSON the server embedded in the page, and submits
+// filter forms when a choice changes (the Show button does the same for keyboard users).
+"use strict";
+
+function readJson(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+function mapSpec(data) {
+  const tooltip = [
+    { field: "name", title: data.labels.country },
+    { field: "pct_label", title: data.labels.pct },
+    { field: "ci_label", title: data.labels.ci },
+    { field: "n_label", title: data.labels.n },
+  ];
+  const countries = {
+    url: data.atlas,
+    format: { type: "topojson", feature: "countries" },
+  };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    width: "container",
+    height: 520,
+    projection: { type: "mercator" },
+    layer: [
+      {
+        data: countries,
+        transform: [{ filter: { field: "id", oneOf: data.members } }],
+        mark: { type: "geoshape", fill: "#d9d9d9", stroke: "#ffffff", strokeWidth: 0.5 },
+      },
+      {
+        data: countries,
+        transform: [
+          { filter: { field: "id", oneOf: data.members } },
+          {
+            lookup: "id",
+            from: {
+              data: { values: data.rows },
+              key: "atlas_id",
+              fields: ["name", "pct_r", "pct_label", "ci_label", "n_label"],
+            },
+          },
+          { filter: "isValid(datum.pct_r)" },
+        ],
+        mark: { type: "geoshape", stroke: "#ffffff", strokeWidth: 0.5 },
+        encoding: {
+          color: {
+            field: "pct_r",
+            type: "quantitative",
+            title: data.legend,
+            scale: { scheme: "orangered", domain: [0, 100] },
+          },
+          tooltip: tooltip,
+        },
+      },
+    ],
+  };
+}
+
+function trendSpec(data) {
+  const x = { field: "year", type: "ordinal", title: data.labels.year };
+  const tooltip = [
+    { field: "year", title: data.labels.year },
+    { field: "pct_label", title: "%R" },
+    { field: "ci_label", title: data.labels.ci },
+    { field: "n_label", title: data.labels.n },
+  ];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    width: "container",
+    height: 260,
+    data: { values: data.rows },
+    layer: [
+      {
+        mark: { type: "area", opacity: 0.25, color: "#b35806" },
+        encoding: {
+          x: x,
+          y: { field: "ci_low", type: "quantitative", title: "%R", scale: { domain: [0, 100] } },
+          y2: { field: "ci_high" },
+        },
+      },
+      {
+        mark: { type: "line", point: true, color: "#b35806" },
+        encoding: { x: x, y: { field: "pct_r", type: "quantitative" }, tooltip: tooltip },
+      },
+    ],
+  };
+}
+
+function draw(id, spec) {
+  const target = document.getElementById(id);
+  if (!target || typeof vegaEmbed === "undefined") return;
+  vegaEmbed(target, spec, { actions: false, renderer: "svg" })
+    .then(() => target.setAttribute("data-rendered", "true"))
+    .catch((error) => {
+      target.textContent = String(error);
+    });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const map = readJson("map-data");
+  if (map) draw("map", mapSpec(map));
+  const trend = readJson("trend-data");
+  if (trend) draw("trend", trendSpec(trend));
+  for (const form of document.querySelectorAll("form[data-autosubmit]")) {
+    for (const select of form.querySelectorAll("select")) {
+      select.addEventListener("change", () => form.submit());
+    }
+  }
+});
