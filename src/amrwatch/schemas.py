@@ -126,3 +126,60 @@ VALIDATION_ISSUE = pa.schema(
         ("message", pa.string()),
     ]
 )
+
+# --- what breakpoint lookup and analysis need about a resolved code (amrwatch.codes) ---------
+
+#: One row per organism `mo`: taxonomy, Gram stain, anaerobe flag, groups and breakpoint keys.
+ORGANISM_PROPERTIES = pa.schema(
+    [
+        ("mo", pa.string()),  # accepted mo (renames followed); null when the input is no known mo
+        ("fullname", pa.string()),
+        ("rank", pa.string()),
+        ("kingdom", pa.string()),
+        ("phylum", pa.string()),
+        ("class", pa.string()),
+        ("order", pa.string()),
+        ("family", pa.string()),
+        ("genus", pa.string()),
+        ("species", pa.string()),
+        ("gram_stain", pa.string()),
+        ("anaerobe", pa.bool_()),
+        ("oxygen_tolerance", pa.string()),
+        ("species_mo", pa.string()),  # the species of a subspecies; itself for a species
+        ("genus_mo", pa.string()),
+        ("family_mo", pa.string()),
+        ("order_mo", pa.string()),
+        ("class_mo", pa.string()),
+        ("groups", pa.list_(pa.string())),  # microorganisms.groups mo_group ids it belongs to
+        ("breakpoint_keys", pa.list_(pa.string())),  # AMR clinical_breakpoints.mo candidates, most specific first
+        ("whonet_org_code", pa.string()),  # the rest: from the user's imported WHONET Organisms.txt
+        ("whonet_serovar_group", pa.string()),
+        ("whonet_species_group", pa.string()),
+        ("whonet_genus_code", pa.string()),
+        ("whonet_genus_group", pa.string()),
+        ("whonet_family_code", pa.string()),
+        ("whonet_subkingdom_code", pa.string()),
+        ("whonet_anaerobe", pa.bool_()),
+    ]
+)
+
+#: One row per antimicrobial `ab`: class, ATC, WHO AWaRe category and DDDs.
+ANTIMICROBIAL_PROPERTIES = pa.schema(
+    [
+        ("ab", pa.string()),
+        ("name", pa.string()),
+        ("drug_class", pa.string()),  # AMR antimicrobials.group, e.g. "Carbapenems"
+        ("atc", pa.list_(pa.string())),  # ATC codes, human (J...) first; veterinary Q codes too
+        ("atc_group1", pa.string()),
+        ("atc_group2", pa.string()),
+        ("aware", pa.string()),  # Access | Watch | Reserve | Not recommended | null (not classified)
+        ("oral_ddd", pa.float64()),
+        ("oral_units", pa.string()),
+        ("iv_ddd", pa.float64()),
+        ("iv_units", pa.string()),
+        ("loinc", pa.list_(pa.string())),
+        ("whonet_code", pa.string()),  # WHONET's code for this drug (trap 8)
+        ("whonet_class", pa.string()),  # from the user's imported WHONET Antibiotics.txt
+        ("whonet_prof_class", pa.string()),
+    ]
+)

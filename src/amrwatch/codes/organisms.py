@@ -1,0 +1,263 @@
+"""Organism resolution: whatever a lab wrote -> one accepted AMR `mo`, with a score and a doubt flag.
+
+Takes an Arrow array (or list) of texts; gives a table aligned with it, schema
+`amrwatch.schemas.ORGANISM_MATCH`. Each DISTINCT text is resolved once (see `match_term`), then
+the answers are taken back to every position, so a million cells with 500 terms cost 500 lookups.
+
+The order of attempts, first hit wins (docs/codes.md explains each):
+ 1. bad input (empty, NA markers, numbers that are no code, garbage) -> unresolved with a reason;
+ 2. an AMR `mo` id (`B_ESCHR_COLI`), any case;
+ 3. a SNOMED CT concept id, or a numeric lab code of `microorganisms.codes`;
+ 4. a lab / WHONET organism code (`eco`, `ESCCOL`); WHONET case rule, refdata README trap 7:
+    lower case is a species code; a bare UPPER-case code is read the same way (as AMR does), but
+    when the same letters are also a WHONET group code meaning something else (`ASA`, `ALI`, `AUS`)
+    the match is flagged uncertain with reason `ambiguous_code`;
+ 5. an exact name or synonym (renamed taxa followed to the accepted name);
+ 6. a common name or abbreviation of `data/organism_aliases.tsv` (EN/ES/PT);
+ 7. the name with qualifiers removed: "spp."/"sp." -> genus, "X complex" -> X (unless the complex
+    itself is a taxon), an unknown subspecies -> its species, a trailing "(ESBL)" dropped;
+ 8. "E. coli", "K. pneumo", "Staph aureus": genus initial/prefix + epithet prefix;
+ 9. only the genus is known -> the genus, uncertain;
+10. fuzzy (rapidfuzz) within genera that look like the first word -> always uncertain. A parasite
+    genus missing from the taxonomy (data/organisms_not_in_taxonomy.tsv) is never fuzzily matched,
+    so "Plasmodium falciparum" can never become a Pseudomonas (cf. AMR issue #286).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import pyarrow as pa
+
+from amrwatch.codes import fuzzy
+from amrwatch.codes.data import read_terms
+from amrwatch.codes.taxonomy import Vocabulary, vocabulary
+from amrwatch.codes.traits import traits
+from amrwatch.codes.terms import bad_input_reason, distinct, fold, looks_numeric
+from amrwatch.schemas import ORGANISM_MATCH
+
+#: Reasons a row can carry (closed set, documented in docs/codes.md).
+REASONS = (
+    "resolved", "renamed", "alias", "abbreviation", "genus_from_spp", "complex_to_species",
+    "subspecies_to_species", "qualifier_removed", "ambiguous_code", "ambiguous_name",
+    "ambiguous_abbreviation", "genus_only", "fuzzy", "unresolved_missing", "unresolved_empty",
+    "unresolved_too_long", "unresolved_invalid", "unresolved_number", "unresolved_not_organism",
+    "unresolved_not_in_taxonomy", "unresolved_unknown",
+)
+
+_SPP = re.compile(r"^(.+?)\s+(spp?|species|sp\.?p\.?)\.?$")
+_COMPLEX = re.compile(r"^(?:(?:complejo|complexo)\s+(.+)|(.+?)\s+(?:complex|complejo|complexo|group|grupo|cplx))$")
+_SUBSP = re.compile(r"\s+(?:subsp|ssp|ss|subspecies|subesp)\.?\s+")
+_PARENS = re.compile(r"\s*[\(\[].*?[\)\]]\s*")
+_ABBREVIATION = re.compile(r"^([a-z]+)(?:\.\s*|\s+)([a-z]+)\.?$")
+
+
+@dataclass(frozen=True)
+class Match:
+    """What one distinct text became."""
+
+    code: str | None  # accepted AMR mo or ab code
+    score: float
+    uncertain: bool
+    matched_on: str | None
+    reason: str
+
+
+def unresolved(reason: str) -> Match:
+    return Match(None, 0.0, False, None, reason)
+
+
+@cache
+def case_collisions() -> frozenset[str]:
+    """Upper-case codes that WHONET also uses as a group code of another meaning (trap 7)."""
+    return frozenset(row["code"] for row in read_terms("whonet_case_collisions.tsv"))
+
+
+@cache
+def aliases() -> dict[str, str]:
+    """Folded common name / abbreviation -> name or mo it stands for (data/organism_aliases.tsv)."""
+    return {fold(row["term"]): row["organism"] for row in read_terms("organism_aliases.tsv")}
+
+
+@cache
+def not_in_taxonomy() -> frozenset[str]:
+    """Folded genus names of human parasites absent from the AMR 3.0.0 taxonomy."""
+    return frozenset(fold(row["genus"]) for row in read_terms("organisms_not_in_taxonomy.tsv"))
+
+
+def match_term(text: str | None, collisions: frozenset[str] = frozenset()) -> Match:
+    """Resolve one distinct text (steps 1-10 of the module docstring)."""
+    reason = bad_input_reason(text)
+    vocab = vocabulary()
+    # An upper-case lab code beats a missing-value marker of the same letters ("NAN" is a code
+    # in microorganisms.codes; "NaN" and "nan" stay missing values).
+    if reason is not None and not (text and text.strip().isupper() and text.strip() in vocab.codes):
+        return unresolved(reason)
+    term = text.strip()  # type: ignore[union-attr]
+    found = _by_identifier(term, vocab, collisions | case_collisions())
+    if found is None:
+        found = _by_name(fold(term), vocab, depth=0)
+    if found is not None:
+        return found
+    if looks_numeric(term):
+        return unresolved("unresolved_number")
+    return _fallback(fold(term), vocab)
+
+
+def _by_identifier(term: str, vocab: Vocabulary, collisions: frozenset[str]) -> Match | None:
+    upper = term.upper()
+    if upper in vocab.rows:
+        return _hit(vocab, upper, 1.0, "mo")
+    if term.isdigit():
+        if term in vocab.snomed:
+            return _hit(vocab, vocab.snomed[term], 1.0, "snomed")
+        if term in vocab.codes:
+            return _hit(vocab, vocab.codes[term], 1.0, "code")
+        return None
+    if upper in vocab.codes:
+        mo = vocab.codes[upper]
+        if term.isupper() and upper in collisions:
+            return Match(mo, 0.5, True, "code", "ambiguous_code")
+        return _hit(vocab, mo, 1.0, "code")
+    return None
+
+
+def _hit(vocab: Vocabulary, mo: str, score: float, matched_on: str, reason: str = "resolved") -> Match:
+    accepted = vocab.accepted[mo]
+    if accepted != mo and reason == "resolved":
+        reason = "renamed"
+    return Match(accepted, score, False, matched_on, reason)
+
+
+def _by_name(key: str, vocab: Vocabulary, depth: int) -> Match | None:
+    """Exact name, alias, then the name stripped of a qualifier (recursing at most twice)."""
+    candidates = vocab.names.get(key) or vocab.names.get(key.replace(".", ""))
+    if candidates:
+        return _from_candidates(vocab, candidates)
+    alias = aliases().get(key)
+    if alias is not None:
+        inner = _hit(vocab, alias, 0.95, "alias", "alias") if alias in vocab.rows else \
+            _by_name(fold(alias), vocab, depth + 1)
+        return inner and Match(inner.code, 0.95, inner.uncertain, "alias", "alias")
+    if depth >= 2:
+        return None
+    return _by_stripped_name(key, vocab, depth)
+
+
+def _from_candidates(vocab: Vocabulary, candidates: list[str]) -> Match:
+    first = candidates[0]
+    matched_on = "synonym" if vocab.row(first)["status"] == "synonym" else "name"
+    targets = {vocab.accepted[mo] for mo in candidates if _rank_key(vocab, mo) == _rank_key(vocab, first)}
+    if len(targets) > 1:  # the same name in two kingdoms with equal standing
+        return Match(vocab.accepted[first], 0.6, True, matched_on, "ambiguous_name")
+    return _hit(vocab, first, 1.0, matched_on)
+
+
+def _rank_key(vocab: Vocabulary, mo: str) -> tuple:
+    row = vocab.row(mo)
+    return (row["status"] == "synonym", row["prevalence"])
+
+
+def _by_stripped_name(key: str, vocab: Vocabulary, depth: int) -> Match | None:
+    attempts = []
+    if (spp := _SPP.match(key)) and spp.group(1) in vocab.genera:
+        return _hit(vocab, vocab.genera[spp.group(1)], 1.0, "name", "genus_from_spp")
+    if complex_ := _COMPLEX.match(key):
+        attempts.append((complex_.group(1) or complex_.group(2), "complex_to_species"))
+    if _SUBSP.search(key):
+        attempts.append((_SUBSP.sub(" ", key), "subspecies_to_species"))
+    if _PARENS.search(key):
+        attempts.append((_PARENS.sub(" ", key).strip(), "qualifier_removed"))
+    words = key.split(" ")
+    if len(words) == 3 and words[0] in vocab.genera:
+        attempts.append((" ".join(words[:2]), "subspecies_to_species"))
+    for stripped, reason in attempts:
+        inner = _by_name(stripped, vocab, depth + 1)
+        if inner is not None and inner.code is not None:
+            return Match(inner.code, min(inner.score, 0.9), inner.uncertain, inner.matched_on, reason)
+    return None
+
+
+def _fallback(key: str, vocab: Vocabulary) -> Match:
+    words = key.split(" ")
+    if words[0] in not_in_taxonomy():
+        return unresolved("unresolved_not_in_taxonomy")
+    found = _by_abbreviation(key, vocab)
+    if found is not None:
+        return found
+    suggestion = fuzzy.suggest_organism(key)
+    if suggestion is not None:
+        mo, similarity = suggestion
+        return Match(vocab.accepted[mo], round(0.9 * similarity, 3), True, "fuzzy", "fuzzy")
+    if words[0] in vocab.genera and len(words) > 1:
+        return Match(vocab.genera[words[0]], 0.5, True, "name", "genus_only")
+    return unresolved("unresolved_unknown")
+
+
+def _by_abbreviation(key: str, vocab: Vocabulary) -> Match | None:
+    """'e. coli', 'k. pneumo', 'staph aureus': genus prefix + epithet prefix of a species."""
+    parts = _ABBREVIATION.match(key.replace(". ", ". "))
+    if parts is None or len(parts.group(2)) < 3:
+        return None
+    genus, epithet = parts.groups()
+    pool = vocab.species.get((genus[:1], epithet[:3]), [])
+    hits = [c for c in pool if c[0].startswith(genus) and c[1].startswith(epithet)]
+    exact = [c for c in hits if c[1] == epithet]
+    hits = exact or hits
+    if not hits:
+        return None
+    best = min(c[3] for c in hits)
+    top = {c[2] for c in hits if c[3] == best}
+    mo = min(top)
+    # Certain only when one clinically common species (AMR prevalence <= 1.15) fits the letters.
+    if len(top) == 1 and best <= 1.15:
+        return Match(vocab.accepted[mo], 0.9, False, "abbreviation", "abbreviation")
+    return Match(vocab.accepted[mo], 0.6, True, "abbreviation", "ambiguous_abbreviation")
+
+
+def _matches_table(texts: list[str | None], matches: list[Match]) -> pa.Table:
+    rows = [traits(m.code) if m.code else {} for m in matches]
+    columns = {
+        "input": texts,
+        "mo": [m.code for m in matches],
+        "fullname": [r.get("fullname") for r in rows],
+        "rank": [r.get("rank") for r in rows],
+        "kingdom": [r.get("kingdom") for r in rows],
+        "genus": [r.get("genus") for r in rows],
+        "family": [r.get("family") for r in rows],
+        "order": [r.get("order") for r in rows],
+        "gram_stain": [r.get("gram_stain") for r in rows],
+        "anaerobe": [r.get("anaerobe") for r in rows],
+        "score": [m.score for m in matches],
+        "uncertain": [m.uncertain for m in matches],
+        "matched_on": [m.matched_on for m in matches],
+        "reason": [m.reason for m in matches],
+    }
+    return pa.table(columns, schema=ORGANISM_MATCH)
+
+
+def resolve_organisms(values: object, *, whonet: object = "auto") -> pa.Table:
+    """Resolve organism texts; one ORGANISM_MATCH row per input value, in input order.
+
+    `whonet` = "auto" uses the user's imported WHONET tables (if any) to detect upper-case codes
+    that WHONET also uses as group codes of another meaning; None ignores them; or pass a
+    `amrwatch.refdata.whonet.WhonetTables`.
+    """
+    texts, indices = distinct(values)
+    collisions = _whonet_collisions(whonet)
+    matches = [match_term(text, collisions) for text in texts]
+    return _matches_table(texts, matches).take(indices)
+
+
+def _whonet_collisions(whonet: object) -> frozenset[str]:
+    if whonet is None:
+        return frozenset()
+    if whonet == "auto":
+        from amrwatch.refdata import whonet as whonet_module
+
+        whonet = whonet_module.load()
+        if whonet is None:
+            return frozenset()
+    return whonet.case_collisions()  # type: ignore[attr-defined]
