@@ -225,11 +225,13 @@ def _long(table: pa.Table, method: str, episode_days: float, date: str | None,
     con = duckdb.connect()
     con.register("results", table.append_column("__row", pa.array(np.arange(table.num_rows))))
     columns = ", ".join(f'"{c}"' for c in key)
+    roles_sql = f'"{roles.date}", "{roles.patient}", "{roles.organism}"'
+    # file order of each isolate's first row breaks ties between isolates of one day, as in wide
     wide = con.sql(
-        f'PIVOT (SELECT {columns}, "{roles.date}", "{roles.patient}", "{roles.organism}", ab, '
-        f"upper(sir) AS sir FROM results) ON ab USING first(sir) "
-        f'GROUP BY {columns}, "{roles.date}", "{roles.patient}", "{roles.organism}"'
-    ).fetch_arrow_table()
+        f"SELECT * EXCLUDE (__first) FROM (PIVOT (SELECT {columns}, {roles_sql}, ab, upper(sir) AS sir, "
+        f"min(__row) OVER (PARTITION BY {columns}) AS __first FROM results) ON ab USING first(sir) "
+        f"GROUP BY {columns}, {roles_sql}, __first) ORDER BY __first"
+    ).to_arrow_table()
     flagged = first_isolates(wide, method, episode_days, roles.date, roles.patient,
                              roles.organism, phenotype_type, points_threshold, ignore_i,
                              include_unknown).select(key + ["first_isolate", "episode"])
@@ -238,4 +240,4 @@ def _long(table: pa.Table, method: str, episode_days: float, date: str | None,
     return con.sql(
         f"SELECT r.* EXCLUDE (__row), f.first_isolate, f.episode FROM results r "
         f"LEFT JOIN flags f ON {on} ORDER BY r.__row"
-    ).fetch_arrow_table()
+    ).to_arrow_table()

@@ -114,7 +114,7 @@ def to_long(table: pa.Table) -> pa.Table:
         f"SELECT * FROM (UNPIVOT (SELECT {keep}, {cast} FROM wide) "
         f"ON {', '.join(_quote(d) for d in drugs)} INTO NAME ab VALUE sir) "
         f"WHERE upper(trim(sir)) IN {TESTED}"
-    ).fetch_arrow_table()
+    ).to_arrow_table()
 
 
 def species_of(organisms: pa.ChunkedArray | pa.Array) -> pa.Array:
