@@ -183,3 +183,14 @@ ANTIMICROBIAL_PROPERTIES = pa.schema(
         ("whonet_prof_class", pa.string()),
     ]
 )
+
+#: One row per isolate the store did not store because the same lab isolate id is already there:
+#: earlier in the same file (`in_upload`) or in an earlier upload (`already_stored`).
+DUPLICATE_ISOLATE = pa.schema(
+    [
+        ("isolate_id", pa.string()),
+        ("source_row", pa.int64()),  # the row in this upload that was not stored
+        ("kind", pa.string()),  # in_upload | already_stored
+        ("stored_upload_id", pa.int64()),  # the upload holding the copy that was kept
+    ]
+)

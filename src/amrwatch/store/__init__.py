@@ -1,0 +1,44 @@
+"""The hub store: labs, uploads, pseudonymous patients, isolates, AST results, interpretations.
+
+Takes validated ISOLATE + AST_RESULT tables (amrwatch.schemas) from ingest; gives atomic,
+idempotent uploads, interpretations per guideline version side by side, counts, Arrow query
+results for analysis/export/web, and an audit log. One schema on two engines: an embedded DuckDB
+file (default `amrwatch.duckdb`) or a PostgreSQL hub (`postgresql://…`), chosen by `--db` or
+AMRWATCH_DB. See docs/store.md.
+
+    with open_store() as store:
+        outcome = store.add_upload("AR-001", "ARG", "jan.txt", sha256, "whonet", isolates, ast, report)
+        store.reinterpret("EUCAST 2025")
+        table = store.isolate_results(guideline="EUCAST 2025", country="ARG")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from amrwatch.store.hub import Store
+from amrwatch.store.location import DEFAULT_DB, ENV_VAR, is_postgres, redact, resolve
+from amrwatch.store.upload import UploadOutcome
+
+__all__ = ["DEFAULT_DB", "ENV_VAR", "Store", "UploadOutcome", "open_store", "redact"]
+
+
+def open_store(url: str | Path | None = None, migrate: bool = True) -> Store:
+    """Open (and by default create or upgrade) the store at `url`, $AMRWATCH_DB or the default."""
+    location = resolve(url)
+    if is_postgres(location):
+        from amrwatch.store.postgres_backend import PostgresBackend
+
+        backend = PostgresBackend(location)
+    else:
+        from amrwatch.store.duckdb_backend import DuckDBBackend
+
+        backend = DuckDBBackend(location)
+    store = Store(backend)
+    if migrate:
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
+    return store

@@ -1,0 +1,117 @@
+"""The embedded store: one DuckDB file, Arrow tables written and read without copies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from amrwatch.errors import StoreError
+from amrwatch.store.backend import Backend, Params
+
+
+class DuckDBBackend(Backend):
+    dialect = "duckdb"
+
+    def __init__(self, path: str) -> None:
+        self.location = path
+        self._staged: list[str] = []
+        if Path(path).is_dir():
+            raise StoreError("The store path is a folder, not a DuckDB file", {"store": path},
+                             hint="give a file name such as amrwatch.duckdb")
+        try:
+            self.con = duckdb.connect(path)
+        except duckdb.Error as error:
+            raise StoreError(f"Cannot open the DuckDB store: {_first_line(error)}",
+                             {"store": path}, hint=_open_hint(error)) from error
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        try:
+            self._run(sql, params)
+        except duckdb.Error as error:
+            raise self._failed(error, sql) from error
+
+    def insert(self, sql: str, params: Params = ()) -> int:
+        return int(self._fetchone(sql, params)[0])
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = self._fetchone(sql, params)
+        return row[0] if row else None
+
+    def _fetchone(self, sql: str, params: Params) -> Any:
+        try:
+            rows = self._run(sql, params)
+        except duckdb.Error as error:
+            raise self._failed(error, sql) from error
+        return rows[0] if rows else None
+
+    def _run(self, sql: str, params: Params) -> list[Any]:
+        # DuckDB wants each result consumed before the next statement; a comment-only script
+        # (0002_keys.duckdb.sql) gives no result at all.
+        result = self.con.execute(sql, list(params) or None)
+        return result.fetchall() if result is not None else []
+
+    def query(self, sql: str, params: Params = ()) -> pa.Table:
+        try:
+            return self.con.sql(sql, params=list(params) or None).to_arrow_table()
+        except duckdb.Error as error:
+            raise self._failed(error, sql) from error
+
+    def append(self, table: str, data: pa.Table) -> None:
+        # BY NAME: the Arrow columns are matched to the table's columns by name, not position.
+        self.con.register("_amrwatch_append", data)
+        try:
+            self.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _amrwatch_append")
+        finally:
+            self.con.unregister("_amrwatch_append")
+
+    def stage(self, name: str, data: pa.Table) -> None:
+        self.con.register(name, data)
+        self._staged.append(name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.begin()
+        try:
+            yield
+        except BaseException:
+            self.con.rollback()
+            raise
+        else:
+            try:
+                self.con.commit()
+            except duckdb.Error as error:
+                raise self._failed(error, "COMMIT") from error
+        finally:
+            for name in self._staged:
+                self.con.unregister(name)
+            self._staged.clear()
+
+    def lock_uploads(self) -> None:
+        # A DuckDB file has one writing process at a time (the file lock); nothing more to do.
+        return None
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _failed(self, error: duckdb.Error, sql: str) -> StoreError:
+        return StoreError(f"The store refused a statement: {_first_line(error)}",
+                          {"store": self.location, "statement": " ".join(sql.split())[:120]},
+                          hint="this is a bug if it happened during a normal command; please report it")
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _open_hint(error: duckdb.Error) -> str:
+    text = str(error).lower()
+    if "lock" in text:
+        return "another amrwatch process is using this store; wait for it to finish or close it"
+    if "not a valid duckdb" in text or "magic" in text or "corrupt" in text:
+        return "this file is not an amrwatch DuckDB store; choose another --db path"
+    return "check the folder exists and you may write to it, or choose another --db path"

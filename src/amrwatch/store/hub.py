@@ -1,0 +1,240 @@
+"""The `Store`: one object over either engine, used by ingest, analysis, export and the web app.
+
+Takes a location (DuckDB file or PostgreSQL URL); gives labs, atomic idempotent uploads,
+interpretations per guideline version, counts, Arrow query results and an audit log.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from amrwatch.errors import StoreError
+from amrwatch.schemas import AST_RESULT, ISOLATE
+from amrwatch.store import reinterpret as ri
+from amrwatch.store import upload as up
+from amrwatch.store.backend import Backend, Params
+from amrwatch.store.migrate import current_version, migrate
+
+SHARING = ("isolate", "aggregate")
+
+
+class Store:
+    """The hub store. Use as a context manager; not shared between threads."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    @property
+    def location(self) -> str:
+        """Where the store is, printable (no password)."""
+        return self.backend.location
+
+    def migrate(self) -> list[int]:
+        """Apply pending schema migrations; the versions applied."""
+        return [m.version for m in migrate(self.backend)]
+
+    def schema_version(self) -> int:
+        return current_version(self.backend)
+
+    # --- labs and the audit log ------------------------------------------------------------
+
+    def register_lab(self, code: str, country: str, name: str | None = None,
+                     sharing: str = "isolate") -> None:
+        """Add a lab, or update its name and sharing policy; its country never changes."""
+        if sharing not in SHARING:
+            raise StoreError("Unknown sharing policy", {"sharing": sharing},
+                             hint="use 'isolate' or 'aggregate'")
+        with self.backend.transaction():
+            self._ensure_lab(code, country, name, sharing)
+            self.audit(None, "lab.register", code,
+                       {"country": country, "name": name, "sharing": sharing})
+
+    def _ensure_lab(self, code: str, country: str, name: str | None = None,
+                    sharing: str | None = None) -> None:
+        known = self.backend.query("SELECT country FROM lab WHERE lab_code = ?", [code])
+        if not known.num_rows:
+            self.backend.execute(
+                "INSERT INTO lab (lab_code, country, name, sharing, registered_at) "
+                "VALUES (?, ?, ?, ?, ?)", [code, country, name, sharing or "isolate", up.now()])
+            return
+        if known["country"][0].as_py() != country:
+            raise StoreError("This lab code is registered in another country",
+                             {"lab": code, "registered_country": known["country"][0].as_py(),
+                              "given_country": country},
+                             hint="check --lab and --country; lab codes are unique in the hub")
+        if name is not None or sharing is not None:
+            self.backend.execute(
+                "UPDATE lab SET name = coalesce(?, name), sharing = coalesce(?, sharing) "
+                "WHERE lab_code = ?", [name, sharing, code])
+
+    def audit(self, actor: str | None, action: str, target: str | None,
+              details: dict[str, Any] | None = None) -> None:
+        """Append one row to the audit log (who did what to what, when, with which details)."""
+        self.backend.execute(
+            "INSERT INTO audit (logged_at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)",
+            [up.now(), actor or getpass.getuser(), action, target,
+             json.dumps(details or {}, ensure_ascii=False, default=str)])
+
+    # --- uploads ---------------------------------------------------------------------------
+
+    def add_upload(self, lab_code: str, country: str, file_name: str | None,
+                   content_sha256: str, reader: str, isolates: pa.Table, ast_results: pa.Table,
+                   report: dict[str, Any], actor: str | None = None) -> up.UploadOutcome:
+        """Store one upload atomically and idempotently; see docs/store.md for the rules."""
+        isolates = up.conform(isolates, ISOLATE, "isolate")
+        ast_results = up.conform(ast_results, AST_RESULT, "ast_result")
+        up.check_all_equal(isolates, "lab_code", lab_code, "isolate")
+        up.check_all_equal(isolates, "country", country, "isolate")
+        up.check_all_equal(ast_results, "lab_code", lab_code, "AST result")
+        if isolates["isolate_id"].null_count:
+            raise StoreError("Some isolates have no isolate_id", {"lab": lab_code},
+                             hint="reject rows without a specimen/isolate number before storing")
+        up.check_no_orphans(ast_results, isolates)
+        with self.backend.transaction():
+            self.backend.lock_uploads()
+            earlier = self.backend.scalar(
+                "SELECT upload_id FROM upload WHERE lab_code = ? AND content_sha256 = ?",
+                [lab_code, content_sha256])
+            if earlier is not None:
+                self.audit(actor, "upload.skip", f"upload:{earlier}",
+                           {"file": file_name, "reason": "already ingested"})
+                return up.UploadOutcome("already_ingested", earlier, lab_code, content_sha256)
+            self._ensure_lab(lab_code, country)
+            outcome = self._write(lab_code, file_name, content_sha256, reader, isolates,
+                                  ast_results, report)
+            self.audit(actor, "upload.store", f"upload:{outcome.upload_id}",
+                       {"file": file_name, "sha256": content_sha256,
+                        "isolates": outcome.isolates_stored, "ast_results": outcome.ast_stored,
+                        "duplicate_isolates": outcome.duplicate_isolates})
+            return outcome
+
+    def _write(self, lab_code: str, file_name: str | None, content_sha256: str, reader: str,
+               isolates: pa.Table, ast: pa.Table, report: dict[str, Any]) -> up.UploadOutcome:
+        db = self.backend
+        upload_id = int(db.scalar("SELECT nextval('upload_id_seq')"))
+        kept, in_upload = up.split_in_upload_duplicates(isolates)
+        stored = up.already_stored(db, lab_code, kept)
+        stored_ids = stored["isolate_id"].combine_chunks()
+        new = kept.filter(pc.invert(pc.is_in(kept["isolate_id"], value_set=stored_ids)))
+        new_ast = up.ast_to_store(ast, in_upload, stored_ids)
+        outcome = up.UploadOutcome(
+            "stored", upload_id, lab_code, content_sha256, isolates.num_rows, new.num_rows,
+            ast.num_rows, new_ast.num_rows, up.duplicate_rows(upload_id, in_upload, stored, kept))
+        quality = report.get("quality_score")
+        db.execute(
+            "INSERT INTO upload (upload_id, lab_code, file_name, content_sha256, reader, "
+            "received_at, isolates_received, isolates_stored, duplicate_isolates, ast_received, "
+            "ast_stored, quality_score, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [upload_id, lab_code, file_name, content_sha256, reader, up.now(),
+             outcome.isolates_received, outcome.isolates_stored, outcome.duplicate_isolates,
+             outcome.ast_received, outcome.ast_stored,
+             float(quality) if isinstance(quality, int | float) else None, up.report_json(report)])
+        self._add_patients(lab_code, upload_id, new)
+        db.append("isolate", up.with_store_keys(new, upload_id))
+        first_ast_id = int(db.scalar("SELECT coalesce(max(ast_id), 0) + 1 FROM ast_result"))
+        db.append("ast_result", up.with_store_keys(new_ast, upload_id, first_ast_id))
+        return outcome
+
+    def _add_patients(self, lab_code: str, upload_id: int, isolates: pa.Table) -> None:
+        keys = pc.unique(isolates["patient_key"].drop_null())
+        self.backend.stage("incoming_patient", pa.table({"patient_key": keys}))
+        self.backend.execute(
+            "INSERT INTO patient (lab_code, patient_key, first_upload_id) "
+            "SELECT ?, n.patient_key, ? FROM incoming_patient n WHERE NOT EXISTS "
+            "(SELECT 1 FROM patient p WHERE p.lab_code = ? AND p.patient_key = n.patient_key)",
+            [lab_code, upload_id, lab_code])
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Params = ()) -> pa.Table:
+        """Run a read-only SQL query (placeholders `?`) and return an Arrow table."""
+        return self.backend.query(sql, params)
+
+    def isolate_results(self, guideline: str | None = None, country: str | None = None,
+                        policy: str = "default") -> pa.Table:
+        """One flat row per AST result with its isolate, lab and interpretation.
+
+        `guideline=None` takes the most recently computed guideline of `policy`; AST results
+        without an interpretation under it keep null sir/reason (a LEFT JOIN, nothing dropped).
+        """
+        if guideline is None:
+            guideline = self.backend.scalar(
+                "SELECT guideline FROM interpretation WHERE policy = ? "
+                "ORDER BY computed_at DESC LIMIT 1", [policy])
+        where, params = ("WHERE i.country = ?", [country]) if country else ("", [])
+        return self.backend.query(
+            f"{RESULTS_SQL} {where} ORDER BY a.ast_id", [guideline, policy, *params])
+
+    def status(self) -> dict[str, Any]:
+        """Counts a data manager checks after an ingest (printed by `amrwatch status --json`)."""
+        counts = {
+            name: int(self.backend.scalar(f"SELECT count(*) FROM {table}"))
+            for name, table in (("labs", "lab"), ("uploads", "upload"), ("patients", "patient"),
+                                ("isolates", "isolate"), ("ast_results", "ast_result"))
+        }
+        by_guideline = self.backend.query(
+            "SELECT guideline, policy, count(*) AS n, max(computed_at) AS computed_at "
+            "FROM interpretation GROUP BY guideline, policy ORDER BY guideline, policy")
+        return {
+            "store": self.location, "backend": self.backend.dialect,
+            "schema_version": self.schema_version(), **counts,
+            "interpretations": {
+                f"{row['guideline']}" + ("" if row["policy"] == "default" else
+                                         f" ({row['policy']})"): row["n"]
+                for row in by_guideline.to_pylist()},
+            "interpretation_runs": [
+                {**row, "computed_at": row["computed_at"].isoformat()}
+                for row in by_guideline.to_pylist()],
+        }
+
+    # --- interpretation --------------------------------------------------------------------
+
+    def reinterpret(self, guideline: str, policy: str = "default",
+                    upload_id: int | None = None, actor: str | None = None) -> dict[str, Any]:
+        """Interpret every stored AST result (or one upload's) under `guideline` and `policy`.
+
+        Earlier interpretations under other guideline versions or policies stay side by side;
+        this guideline+policy's rows are replaced in one transaction.
+        """
+        inputs = ri.distinct_inputs(self.backend, upload_id)
+        categories = ri.categorise(inputs, guideline, policy)
+        if not categories.num_rows:
+            return {"guideline": guideline, "policy": policy, "interpretations": 0,
+                    "distinct_inputs": 0}
+        label = categories["guideline"].drop_null()
+        label = label[0].as_py() if len(label) else guideline
+        computed_at = up.now()
+        with self.backend.transaction():
+            written = ri.store_categories(self.backend, categories, label, policy, computed_at,
+                                          upload_id)
+            summary = {"guideline": label, "policy": policy, "interpretations": written,
+                       "distinct_inputs": inputs.num_rows, "upload_id": upload_id,
+                       "computed_at": computed_at.isoformat()}
+            self.audit(actor, "reinterpret", label, summary)
+        return summary
+
+
+RESULTS_SQL = """
+SELECT i.country, i.lab_code, l.sharing, i.isolate_id, i.patient_key, i.specimen_date,
+       i.specimen_type, i.origin, i.age_years, i.sex, i.ward_type, i.organism_raw, i.mo,
+       a.antimicrobial_raw, a.ab, a.method, a.value_raw, a.potency, a.lab_sir, a.lab_guideline,
+       r.sir, r.reason, r.breakpoint_id, r.guideline, r.policy, a.upload_id, a.ast_id
+FROM ast_result a
+JOIN isolate i ON i.lab_code = a.lab_code AND i.isolate_id = a.isolate_id
+JOIN lab l ON l.lab_code = i.lab_code
+LEFT JOIN interpretation r ON r.ast_id = a.ast_id AND r.guideline = ? AND r.policy = ?
+"""

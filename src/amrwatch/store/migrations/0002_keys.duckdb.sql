@@ -1,0 +1,4 @@
+-- amrwatch store, version 2 on DuckDB: deliberately no keys on the large tables.
+-- DuckDB's ART indexes would more than halve bulk-insert speed and must be held in memory; an
+-- embedded store has a single writer, and add_upload checks isolate uniqueness itself in the
+-- same transaction (see docs/store.md, "Duplicate isolates").
