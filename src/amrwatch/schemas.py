@@ -194,3 +194,45 @@ DUPLICATE_ISOLATE = pa.schema(
         ("stored_upload_id", pa.int64()),  # the upload holding the copy that was kept
     ]
 )
+
+# --- detection (amrwatch.detect) --------------------------------------------------------------
+
+#: One row per space-time cluster found by the prospective permutation scan (amrwatch.detect.scan).
+CLUSTER = pa.schema(
+    [
+        ("rank", pa.int32()),  # 1 = most likely cluster; others share no lab with a better one
+        ("centre_lab", pa.string()),
+        ("labs", pa.list_(pa.string())),  # the centre and its nearest labs in the circle
+        ("radius_km", pa.float64()),
+        ("window_start", pa.date32()),
+        ("window_end", pa.date32()),  # prospective: always the last day of the study period
+        ("observed", pa.int64()),
+        ("expected", pa.float64()),
+        ("relative_risk", pa.float64()),
+        ("llr", pa.float64()),  # log likelihood ratio (Poisson approximation)
+        ("p_value", pa.float64()),  # Monte Carlo: rank among replications + 1
+        ("recurrence_days", pa.float64()),  # analysis interval / p
+        ("signal", pa.bool_()),  # recurrence interval ≥ the configured threshold
+        ("total_cases", pa.int64()),
+        ("replications", pa.int32()),
+    ]
+)
+
+#: One row per detected event, whatever found it (rule, aberration detector, scan). `signal_id`
+#: is a hash of what identifies the event (not of when it was found), so re-running detection
+#: after each upload gives the same id and the store keeps one row.
+SIGNAL = pa.schema(
+    [
+        ("signal_id", pa.string()),  # sha256 hex (first 32) of the event key
+        ("kind", pa.string()),  # rule | aberration | cluster
+        ("detector", pa.string()),  # rule id, or farrington / ears-c1 / … / cusum / scan
+        ("severity", pa.string()),  # critical | high | medium | low
+        ("country", pa.string()),  # ISO 3166-1 alpha-3; null for region-wide events
+        ("lab_code", pa.string()),  # null for country or region events
+        ("mo", pa.string()),
+        ("phenotype", pa.string()),  # e.g. CRE, VRSA, COL-R; null for organism-only events
+        ("window_start", pa.date32()),
+        ("window_end", pa.date32()),
+        ("evidence", pa.string()),  # JSON: isolates, series values, scan window, rule source
+    ]
+)
