@@ -9,6 +9,7 @@ only as counts with small cells suppressed.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ MINIMUM_N = 30
 class Settings:
     suppress_below: int = 10  # small-cell suppression threshold for aggregate-only countries
     minimum_n: int = MINIMUM_N
+    policy: str = "default"  # interpretation policy whose results the pages show
 
 
 def scope_filter(caller: Caller, alias: str = "") -> tuple[str, list]:
@@ -52,16 +54,12 @@ class DataAccess:
     def __init__(self, store, settings: Settings | None = None) -> None:
         self.store = store
         self.settings = settings or Settings()
-        self.counts = ResistanceCounts(store, queries.RESULTS)
+        self.counts = ResistanceCounts(store, queries.RESULTS, self.settings.policy)
 
     # --- sharing policies -----------------------------------------------------------------------
     def policies(self) -> dict[str, str]:
         """Country → `isolate` | `aggregate`; a country is aggregate-only if any of its labs is."""
-        rows = self.store.query(
-            "SELECT country, CASE WHEN bool_or(sharing = 'aggregate') THEN 'aggregate' "
-            f"ELSE 'isolate' END AS sharing FROM ({queries.LABS}) l GROUP BY country",
-            []).to_pylist()
-        return {r["country"]: r["sharing"] for r in rows}
+        return self.counts.policies()
 
     # --- aggregates -----------------------------------------------------------------------------
     def _aggregate(self, caller: Caller, by: list[str], where: str, params: list) -> list[dict]:
@@ -85,7 +83,7 @@ class DataAccess:
             row.update(pct_r=100 * share, ci_low=100 * lo, ci_high=100 * hi,
                        insufficient=row["n"] < self.settings.minimum_n, suppressed=False)
             country = row.get("country", caller.country)
-            policy = policies.get(country, "isolate")
+            policy = policies.get(country, "aggregate")
             if country and caller.suppresses(country, policy) and \
                     row["n"] < self.settings.suppress_below:
                 row.update(n=None, n_r=None, n_i=None, n_s=None, pct_r=None, ci_low=None,
@@ -115,13 +113,8 @@ class DataAccess:
 
     def lab_resistance(self, caller: Caller, lab_code: str, guideline: str | None) -> list[dict]:
         """Counts and %R per organism × antimicrobial of one lab."""
-        lab = self.lab(caller, lab_code)
+        self.lab_in_detail(caller, lab_code)
         where, params = _filters(lab_code=lab_code, guideline=guideline)
-        if not caller.sees_isolates_of(lab["country"], self.policies().get(lab["country"], "")) \
-                and caller.role is not Role.LAB_SUBMITTER:
-            raise PermissionDenied("This country shares only national aggregates",
-                                   {"lab": lab_code, "country": lab["country"]},
-                                   hint="Open the country page for its aggregates.")
         return self._aggregate(caller, ["country", "mo", "ab"], where, params)
 
     def options(self, caller: Caller) -> dict:
@@ -173,16 +166,38 @@ class DataAccess:
 
     def uploads(self, caller: Caller, lab_code: str) -> list[dict]:
         """The lab's uploads, newest first (the lab page)."""
-        self.lab(caller, lab_code)
+        self.lab_in_detail(caller, lab_code)
         scope, params = scope_filter(caller)
         sql = (f"SELECT * FROM ({queries.UPLOADS}) u WHERE {scope} AND lab_code = ? "
                f"ORDER BY received_at DESC")
         return self.store.query(sql, params + [lab_code]).to_pylist()
 
+    def upload_report(self, caller: Caller, upload_id: int) -> dict:
+        """One upload's validation report, if the caller may see the uploading lab."""
+        rows = self.store.query(queries.UPLOAD_REPORT, [upload_id]).to_pylist()
+        if not rows:
+            raise InputError("No such upload", {"upload": upload_id},
+                             hint="Pick an upload from the lab page.")
+        self.lab_in_detail(caller, rows[0]["lab_code"])  # refuses labs outside the scope
+        report = json.loads(rows[0]["report"] or "{}")
+        return {"upload_id": upload_id, "lab_code": rows[0]["lab_code"],
+                "country": rows[0]["country"], "report": report}
+
+    def lab_in_detail(self, caller: Caller, lab_code: str) -> dict:
+        """The lab, if the caller may see its own figures and uploads (not only national ones)."""
+        lab = self.lab(caller, lab_code)
+        policy = self.policies().get(lab["country"], "aggregate")
+        if caller.role is not Role.LAB_SUBMITTER and not caller.sees_isolates_of(lab["country"],
+                                                                                 policy):
+            raise PermissionDenied("This country shares only national aggregates",
+                                   {"lab": lab_code, "country": lab["country"]},
+                                   hint="Open the country page for its aggregates.")
+        return lab
+
     def isolates(self, caller: Caller, country: str, limit: int = 100) -> list[dict]:
         """Isolate-level rows: refused for aggregate-only countries outside their own scope."""
         self._require_country(caller, country)
-        if not caller.sees_isolates_of(country, self.policies().get(country, "isolate")):
+        if not caller.sees_isolates_of(country, self.policies().get(country, "aggregate")):
             raise PermissionDenied("This country shares only aggregates with the region",
                                    {"country": country},
                                    hint="Use the country page's aggregated figures.")

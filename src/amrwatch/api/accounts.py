@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from amrwatch.api.roles import Caller, Role
+from amrwatch.api.web_tables import write
 from amrwatch.errors import InputError, PermissionDenied
 
 SESSION_SECONDS = 8 * 3600
@@ -49,8 +50,8 @@ class Accounts:
         if len(password) < 8:
             raise InputError("The password is too short", {"user": username},
                              hint="Use at least 8 characters.")
-        self.store.query("DELETE FROM web_user WHERE username = ?", [username])
-        self.store.query(
+        write(self.store, "DELETE FROM web_user WHERE username = ?", [username])
+        write(self.store, 
             "INSERT INTO web_user (username, password_hash, role, country, lab_code) "
             "VALUES (?, ?, ?, ?, ?)",
             [username, _hasher.hash(password), caller.role.value, caller.country, lab_code],
@@ -93,13 +94,13 @@ class Accounts:
             raise InputError("No such user", {"user": username},
                              hint="Add the user first with `amrwatch users add`.")
         token = "amrw_" + secrets.token_urlsafe(32)
-        self.store.query(
+        write(self.store, 
             "INSERT INTO api_token (token_hash, username, label) VALUES (?, ?, ?)",
             [_digest(token), username, label])
         return token
 
     def revoke_tokens(self, username: str) -> None:
-        self.store.query("DELETE FROM api_token WHERE username = ?", [username])
+        write(self.store, "DELETE FROM api_token WHERE username = ?", [username])
         self._cache.clear()
 
     def caller_for_token(self, token: str) -> Caller | None:
@@ -110,7 +111,7 @@ class Accounts:
     # --- login sessions (browsers) ------------------------------------------------------------
     def open_session(self, caller: Caller) -> Session:
         session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(24), caller)
-        self.store.query(
+        write(self.store, 
             "INSERT INTO web_session (session_hash, username, csrf_token, expires_at) "
             "VALUES (?, ?, ?, ?)",
             [_digest(session.session_id), caller.username, session.csrf_token,
@@ -137,4 +138,4 @@ class Accounts:
 
     def close_session(self, session_id: str) -> None:
         self._cache.pop(session_id, None)
-        self.store.query("DELETE FROM web_session WHERE session_hash = ?", [_digest(session_id)])
+        write(self.store, "DELETE FROM web_session WHERE session_hash = ?", [_digest(session_id)])

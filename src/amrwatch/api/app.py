@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from amrwatch.api.access import DataAccess, Settings
 from amrwatch.api.accounts import Accounts
 from amrwatch.api.auth import NotAuthenticated
+from amrwatch.api.serial import SerialStore
 from amrwatch.api.security import BodySizeLimit, RateLimit, SecurityHeaders
 from amrwatch.errors import AmrwatchError, InputError
 
@@ -79,6 +80,7 @@ def create_app(store, settings: Settings | None = None, *, max_upload_mb: int = 
     from amrwatch.api.web_tables import ensure_web_tables
     from amrwatch.web import pages
 
+    store = SerialStore(store)
     ensure_web_tables(store)
     app = FastAPI(title="amrwatch", version=__import__("amrwatch").__version__,
                   description="AMR surveillance for Latin America and the Caribbean: "

@@ -1,27 +1,43 @@
 """SQL over the store's own tables: the one place the web service knows their names and columns.
 
 Each query yields columns the data-access layer filters with the caller's scope (`country`,
-`lab_code`), so a change in the store's schema is absorbed here and nowhere else.
+`lab_code`), so a change in the store's schema (store/migrations/) is absorbed here only.
 """
 
 from __future__ import annotations
 
-#: One row per interpreted AST result with the isolate's country, lab, date and organism.
+#: One row per interpreted AST result under one interpretation policy (parameter 1), with the
+#: isolate's country, lab, date and organism.
 RESULTS = (
     "SELECT i.country, i.lab_code, i.specimen_date, i.mo, r.ab, t.guideline, t.sir "
-    "FROM isolate i JOIN ast_result r ON r.lab_code = i.lab_code AND r.isolate_id = i.isolate_id "
-    "JOIN interpretation t ON t.ast_id = r.ast_id"
+    "FROM interpretation t JOIN ast_result r ON r.ast_id = t.ast_id "
+    "JOIN isolate i ON i.lab_code = r.lab_code AND i.isolate_id = r.isolate_id "
+    "WHERE t.policy = ?"
 )
 
-#: The store's change marker: a new upload or a reinterpretation changes it.
-VERSION = "SELECT (SELECT count(*) FROM upload) AS uploads, (SELECT count(*) FROM interpretation) AS interpretations"
+#: The store's change marker: a new upload, reinterpretation or sharing decision changes it.
+VERSION = ("SELECT (SELECT count(*) FROM upload) AS uploads, "
+           "(SELECT count(*) FROM interpretation) AS interpretations, "
+           "(SELECT count(*) FROM lab) AS labs, "
+           "(SELECT count(*) FROM lab WHERE sharing = 'aggregate') AS aggregate_labs")
+
+#: Country → sharing policy: a country is aggregate-only if any of its labs is.
+POLICIES = (
+    "SELECT country, CASE WHEN bool_or(sharing = 'aggregate') THEN 'aggregate' "
+    "ELSE 'isolate' END AS sharing FROM lab GROUP BY country")
 
 #: Labs with their country and sharing policy (`isolate` | `aggregate`).
-LABS = "SELECT code AS lab_code, country, name, sharing FROM lab"
+LABS = "SELECT lab_code, country, name, sharing FROM lab"
 
-#: Uploads per lab with their data-quality score (0–100).
-UPLOADS = ("SELECT u.upload_id, u.lab_code, l.country, u.file_name, u.received_at, u.rows_accepted, "
-           "u.rows_rejected, u.quality FROM upload u JOIN lab l ON l.code = u.lab_code")
+#: Uploads with their counts and data-quality score (the store keeps 0–1; pages show %).
+UPLOADS = ("SELECT u.upload_id, u.lab_code, l.country, u.file_name, u.reader, u.received_at, "
+           "u.isolates_received, u.isolates_stored, u.duplicate_isolates, u.ast_received, "
+           "u.ast_stored, 100 * u.quality_score AS quality "
+           "FROM upload u JOIN lab l USING (lab_code)")
+
+#: One upload's validation report (JSON text, as ingestion wrote it).
+UPLOAD_REPORT = ("SELECT u.upload_id, u.lab_code, l.country, u.report FROM upload u "
+                 "JOIN lab l USING (lab_code) WHERE u.upload_id = ?")
 
 #: Isolate-level rows (never shown to the region for aggregate-only countries).
 ISOLATES = ("SELECT lab_code, country, isolate_id, specimen_date, specimen_type, origin, "

@@ -103,6 +103,17 @@ def lab(request: Request, lab_code: str, guideline: str | None = None,
             "cells": access.lab_resistance(caller, lab_code, guideline)}
 
 
+@router.get("/labs/{lab_code}/uploads", summary="The lab's uploads with counts and quality")
+def lab_uploads(request: Request, lab_code: str, caller: Caller = Depends(require_caller)) -> dict:
+    return {"lab": lab_code, "uploads": _access(request).uploads(caller, lab_code)}
+
+
+@router.get("/uploads/{upload_id}", summary="One upload's validation report")
+def upload_report(request: Request, upload_id: int,
+                  caller: Caller = Depends(require_caller)) -> dict:
+    return _access(request).upload_report(caller, upload_id)
+
+
 class NewUser(BaseModel):
     username: str
     password: str

@@ -36,13 +36,15 @@ FRESHNESS_SECONDS = 2.0
 class ResistanceCounts:
     """A cached counts table plus an in-memory DuckDB to query it with the caller's filter."""
 
-    def __init__(self, store, results_sql: str) -> None:
+    def __init__(self, store, results_sql: str, policy: str) -> None:
         self.store = store
         self.results_sql = results_sql
+        self.policy = policy
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._version: tuple | None = None
         self._table: pa.Table | None = None
+        self._policies: dict[str, str] = {}
         self._engine = duckdb.connect()
 
     def _current_version(self) -> tuple:
@@ -57,10 +59,18 @@ class ResistanceCounts:
         with self._lock:
             version = self._current_version()
             if self._table is None or version != self._version:
-                self._table = self.store.query(COUNTS_SQL.format(results=self.results_sql), [])
+                self._table = self.store.query(COUNTS_SQL.format(results=self.results_sql),
+                                               [self.policy])
+                rows = self.store.query(queries.POLICIES, []).to_pylist()
+                self._policies = {row["country"]: row["sharing"] for row in rows}
                 self._version = version
             self._checked_at = now
             return self._table
+
+    def policies(self) -> dict[str, str]:
+        """Country → `isolate` | `aggregate`, refreshed with the counts."""
+        self.table()
+        return self._policies
 
     def select(self, sql: str, params: list) -> pa.Table:
         """Run `sql` over the counts (named `counts`) in a cursor of the in-memory engine."""

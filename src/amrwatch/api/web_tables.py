@@ -25,6 +25,11 @@ WEB_TABLES = [
 ]
 
 
+def write(store, sql: str, params: list | tuple = ()) -> None:
+    """Run a data-changing statement on the store's engine (`Store.query` is read-only)."""
+    store.backend.execute(sql, params)
+
+
 def ensure_web_tables(store) -> None:
     for statement in WEB_TABLES:
-        store.query(statement, [])
+        write(store, statement)

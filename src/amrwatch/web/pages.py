@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+import pyarrow as pa
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -24,9 +25,20 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 LANGUAGE_NAMES = {"es": "Español", "pt": "Português", "en": "English", "fr": "Français"}
 LOGIN_CSRF_COOKIE = "amrwatch_login_csrf"
-ROLE_NAMES = {Role.LAB_SUBMITTER: "Lab submitter", Role.NATIONAL_EPIDEMIOLOGIST:
-              "National epidemiologist", Role.REGIONAL_ANALYST: "Regional analyst",
-              Role.RESPONDER: "Responder", Role.ADMINISTRATOR: "Administrator"}
+
+
+def N_(message: str) -> str:
+    """Marks a string for the translators (Babel extracts it); translated when shown."""
+    return message
+
+
+ROLE_NAMES = {Role.LAB_SUBMITTER: N_("Lab submitter"),
+              Role.NATIONAL_EPIDEMIOLOGIST: N_("National epidemiologist"),
+              Role.REGIONAL_ANALYST: N_("Regional analyst"), Role.RESPONDER: N_("Responder"),
+              Role.ADMINISTRATOR: N_("Administrator")}
+#: Values shown through `_()` in templates: sharing policies, issue severities, login refusal.
+SHOWN_VALUES = [N_("isolate"), N_("aggregate"), N_("error"), N_("warning"),
+                N_("Wrong user name or password")]
 
 
 def language(request: Request) -> Language:
@@ -182,3 +194,26 @@ def country_page(request: Request, country: str, mo: str | None = None, ab: str 
                   policy=access.policies().get(country, "isolate"),
                   organism_name=names.organism(chosen["mo"]),
                   antimicrobial_name=names.antimicrobial(chosen["ab"]), **_settings(request))
+
+
+@router.get("/labs/{lab_code}")
+def lab_page(request: Request, lab_code: str, caller: Caller = Depends(require_caller)):
+    access = request.app.state.access
+    return render(request, "lab.html", lab=access.lab_in_detail(caller, lab_code),
+                  uploads=access.uploads(caller, lab_code),
+                  may_upload=caller.role in (Role.LAB_SUBMITTER, Role.ADMINISTRATOR))
+
+
+@router.get("/uploads/{upload_id}")
+def upload_report_page(request: Request, upload_id: int, message: str = "",
+                       caller: Caller = Depends(require_caller)):
+    from amrwatch.ingest.report import summary
+    from amrwatch.schemas import VALIDATION_ISSUE
+
+    found = request.app.state.access.upload_report(caller, upload_id)
+    report = found["report"]
+    issues = pa.Table.from_pylist(report.get("issues", []), schema=VALIDATION_ISSUE)
+    report.setdefault("counts", {})
+    return render(request, "upload_report.html", upload_id=upload_id, lab_code=found["lab_code"],
+                  report=report, summary=summary(issues), issues=report.get("issues", []),
+                  message=message, stored=bool(message))

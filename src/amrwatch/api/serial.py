@@ -1,0 +1,31 @@
+"""The store as the server's threads share it: one call at a time.
+
+Takes an open store; gives the same methods, each run under one lock. A DuckDB connection must
+not be used by two threads at once, and FastAPI runs endpoints in a thread pool. Pages stay fast
+because they read the warm counts (`amrwatch.api.summary`), not the store.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import wraps
+
+
+class SerialStore:
+    def __init__(self, store, lock: threading.RLock | None = None) -> None:
+        self._store = store
+        self._lock = lock or threading.RLock()
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._store, name)
+        if name == "backend":  # writes go through the engine: same lock
+            return SerialStore(attribute, self._lock)
+        if not callable(attribute):
+            return attribute
+
+        @wraps(attribute)
+        def serialised(*args, **kwargs):
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return serialised

@@ -1,0 +1,94 @@
+"""`amrwatch serve`, `amrwatch users …` and `amrwatch bench web`: run and administer the dashboard."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+users_app = typer.Typer(help="Dashboard and API users: add people, issue tokens for lab systems.")
+
+DB_OPTION = typer.Option(None, "--db", help="Store: a DuckDB file or a postgresql:// URL "
+                                            "(default: $AMRWATCH_DB, else amrwatch.duckdb).")
+
+
+def _open(db: str | None):
+    from amrwatch.store import open_store
+
+    return open_store(db)
+
+
+def serve(
+    db: str = DB_OPTION,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    suppress_below: int = typer.Option(
+        10, help="Aggregate-only countries: blank cells with fewer isolates than this."),
+    max_upload_mb: int = typer.Option(200, help="Largest accepted request body, in MiB."),
+    rate_per_minute: int = typer.Option(600, help="Requests per minute allowed per caller."),
+) -> None:
+    """Serve the dashboard and the JSON API (OpenAPI documentation at /docs)."""
+    from amrwatch.api import Settings, serve as run
+
+    store = _open(db)
+    console.print(f"amrwatch dashboard on [bold]http://{host}:{port}/[/] — press Ctrl+C to stop")
+    run(store, host, port, settings=Settings(suppress_below=suppress_below),
+        max_upload_mb=max_upload_mb, rate_per_minute=rate_per_minute)
+
+
+@users_app.command("add")
+def add_user(
+    username: str = typer.Argument(..., help="Login name."),
+    role: str = typer.Option(..., help="lab_submitter | national_epidemiologist | "
+                                       "regional_analyst | responder | administrator"),
+    country: str = typer.Option(None, help="ISO3 country (national epidemiologists, labs)."),
+    lab: str = typer.Option(None, help="Lab code (lab submitters)."),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                 help="Password (asked for when not given)."),
+    db: str = DB_OPTION,
+) -> None:
+    """Add a user (or replace one with the same name)."""
+    from amrwatch.api.accounts import Accounts
+    from amrwatch.api.web_tables import ensure_web_tables
+
+    store = _open(db)
+    ensure_web_tables(store)
+    caller = Accounts(store).add_user(username, password, role, country=country, lab_code=lab)
+    console.print(f"Added {caller.username} as {caller.role.value}"
+                  + (f" for {caller.country}" if caller.country else "")
+                  + (f", lab {caller.lab_code}" if caller.lab_code else ""))
+
+
+@users_app.command("list")
+def list_users(db: str = DB_OPTION) -> None:
+    """List users with their role, country and lab."""
+    from amrwatch.api.accounts import Accounts
+    from amrwatch.api.web_tables import ensure_web_tables
+
+    store = _open(db)
+    ensure_web_tables(store)
+    view = Table("user", "role", "country", "lab")
+    for row in Accounts(store).users():
+        view.add_row(row["username"], row["role"], row["country"] or "", row["lab_code"] or "")
+    console.print(view)
+
+
+@users_app.command("token")
+def issue_token(username: str = typer.Argument(..., help="User the lab system acts as."),
+                label: str = typer.Option("", help="What the token is for."),
+                db: str = DB_OPTION) -> None:
+    """Issue an API token for a lab system; it is shown once, keep it safe."""
+    from amrwatch.api.accounts import Accounts
+    from amrwatch.api.web_tables import ensure_web_tables
+
+    store = _open(db)
+    ensure_web_tables(store)
+    token = Accounts(store).issue_token(username, label)
+    console.print(f"Token for {username} (send as 'Authorization: Bearer …'):")
+    typer.echo(token)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")

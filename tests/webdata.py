@@ -1,0 +1,76 @@
+"""A small store for the web tests, built through the store's own API.
+
+Three countries with known counts, so every expected number below is written here by hand, not
+computed by the code under test:
+
+    country  sharing     lab      organism        drug  year  tested  resistant
+    BRA      isolate     BR-A     E. coli         CIP   2024  40      10   (25 %)
+    BRA      isolate     BR-B     E. coli         CIP   2023  20       2   (10 %)
+    MEX      isolate     MX-A     E. coli         CIP   2024  12       6   (50 %)
+    ARG      aggregate   AR-A     E. coli         CIP   2024   6       3   (suppressed: 6 < 10)
+    ARG      aggregate   AR-A     K. pneumoniae   MEM   2024  20       5   (25 %, shown as aggregate)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from amrwatch.schemas import AST_RESULT, ISOLATE
+
+GUIDELINE = "EUCAST 2025"
+ECOLI, KPNEU = "B_ESCHR_COLI", "B_KLBSL_PNMN"
+CELLS = [  # country, sharing, lab, organism, antimicrobial, year, tested, resistant
+    ("BRA", "isolate", "BR-A", ECOLI, "CIP", 2024, 40, 10),
+    ("BRA", "isolate", "BR-B", ECOLI, "CIP", 2023, 20, 2),
+    ("MEX", "isolate", "MX-A", ECOLI, "CIP", 2024, 12, 6),
+    ("ARG", "aggregate", "AR-A", ECOLI, "CIP", 2024, 6, 3),
+    ("ARG", "aggregate", "AR-A", KPNEU, "MEM", 2024, 20, 5),
+]
+
+
+def _isolates(country, lab, mo, ab, year, tested, start) -> tuple[pa.Table, pa.Table]:
+    ids = [f"{lab}-{start + k}" for k in range(tested)]
+    isolates = pa.table({
+        "lab_code": [lab] * tested, "country": [country] * tested, "isolate_id": ids,
+        "patient_key": [hashlib.sha256(i.encode()).hexdigest() for i in ids],
+        "specimen_date": [date(year, 1 + k % 12, 1 + k % 28) for k in range(tested)],
+        "specimen_type": ["BLOOD"] * tested, "specimen_type_raw": ["bl"] * tested,
+        "origin": ["hospital"] * tested, "age_years": [50.0] * tested, "sex": ["F"] * tested,
+        "ward_type": [None] * tested, "organism_raw": [mo] * tested, "mo": [mo] * tested,
+        "organism_score": [1.0] * tested, "source_row": list(range(1, tested + 1)),
+    }, schema=ISOLATE)
+    ast = pa.table({
+        "lab_code": [lab] * tested, "isolate_id": ids, "antimicrobial_raw": [ab] * tested,
+        "ab": [ab] * tested, "method": ["MIC"] * tested, "value_raw": ["1"] * tested,
+        "potency": [None] * tested, "lab_sir": [None] * tested, "lab_guideline": [None] * tested,
+        "source_row": list(range(1, tested + 1)), "source_column": [ab] * tested,
+    }, schema=AST_RESULT)
+    return isolates, ast
+
+
+def build(store) -> None:
+    """Register the labs, store one upload per cell, and interpret: the first `resistant` are R."""
+    for country, sharing, lab, *_ in CELLS:
+        store.register_lab(lab, country, name=f"Laboratory {lab}", sharing=sharing)
+    for number, (country, _, lab, mo, ab, year, tested, resistant) in enumerate(CELLS):
+        isolates, ast = _isolates(country, lab, mo, ab, year, tested, 1000 * number)
+        outcome = store.add_upload(lab, country, f"cell{number}.txt", f"sha-{number}", "whonet",
+                                   isolates, ast, {"quality_score": 0.9})
+        ids = store.query("SELECT ast_id FROM ast_result WHERE upload_id = ? ORDER BY ast_id",
+                          [outcome.upload_id])["ast_id"].to_pylist()
+        store.backend.append("interpretation", pa.table({
+            "ast_id": ids, "guideline": [GUIDELINE] * tested, "policy": ["default"] * tested,
+            "sir": ["R"] * resistant + ["S"] * (tested - resistant),
+            "reason": ["fixture"] * tested, "breakpoint_id": [None] * tested,
+            "computed_at": [datetime.now(UTC)] * tested}))
+
+
+def open_test_store(path: Path):
+    from amrwatch.store import open_store
+
+    return open_store(path)
+
