@@ -1,0 +1,122 @@
+"""Delimited text (WHONET exports, LIS CSV) -> an Arrow table of strings, one row per data line.
+
+Takes decoded text; gives `Delimited(table, delimiter, header)` where every column is a string
+(codes such as `06` keep their zero, `<=0.25` stays raw), empty cells are null and `source_row`
+is the 1-based data line (line N of the file = row N-1). Rows with the wrong number of fields
+(a truncated file, a stray delimiter) and blank lines are reported and skipped, never guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from amrwatch.errors import InputError
+from amrwatch.ingest.report import Issues
+
+#: Delimiters tried on the header line, most specific first (WHONET: pipe; AMR: tab).
+DELIMITERS = ("|", "\t", ";", ",")
+
+
+@dataclass
+class Delimited:
+    table: pa.Table  # source_row + one string column per header name
+    delimiter: str
+    header: list[str]
+    rows_read: int  # data lines, skipped ones included
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header line into the most fields (ties: DELIMITERS order)."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None = None) -> Delimited:
+    """Parse delimited text; raise InputError for no header, duplicate columns or broken quoting."""
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    delimiter = delimiter or sniff_delimiter(first_line)
+    header = [name.strip() for name in next(csv.reader([first_line], delimiter=delimiter))]
+    _check_header(header, file)
+    skipped: list[tuple[int, str, int]] = []
+
+    def bad_row(row: pacsv.InvalidRow) -> str:
+        skipped.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    body = text.split("\n", 1)[1] if "\n" in text else ""
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=header, use_threads=False,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False,
+                                             invalid_row_handler=bad_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        raise InputError(
+            f"The file cannot be read as {_name(delimiter)}-delimited text: {error}",
+            {"file": file, "reason": "unparseable_file"},
+            hint="check that quotes are closed and the file was not cut short",
+        ) from error
+    rows_read = table.num_rows + len(skipped)
+    table = _number_rows(table, skipped, rows_read)
+    _report_skipped(skipped, len(header), issues)
+    return Delimited(_strip(table), delimiter, header, rows_read)
+
+
+def _check_header(header: list[str], file: str) -> None:
+    duplicates = sorted(name for name, n in Counter(header).items() if n > 1 and name)
+    if duplicates:
+        raise InputError(
+            "The header has duplicated columns, so their values are ambiguous",
+            {"file": file, "reason": "duplicate_column", "columns": ", ".join(duplicates)},
+            hint="rename or remove the repeated columns and export again",
+        )
+    if not any(header):
+        raise InputError("The first line (header) is empty",
+                         {"file": file, "reason": "unrecognised_header"},
+                         hint="the first line must name the columns")
+
+
+def _number_rows(table: pa.Table, skipped: list[tuple[int, str, int]], total: int) -> pa.Table:
+    # The handler gives 1-based line numbers counting the header line we removed (= data row).
+    rows = np.arange(1, total + 1, dtype=np.int64)
+    if skipped:
+        rows = rows[~np.isin(rows, [number for number, _, _ in skipped])]
+    return table.add_column(0, "source_row", pa.array(rows))
+
+
+def _report_skipped(skipped: list[tuple[int, str, int]], width: int, issues: Issues) -> None:
+    for number, text, actual in skipped:
+        if not text.strip(" \r\t"):
+            issues.add("blank_row", row=number, message="empty line skipped")
+        else:
+            # The line itself is not quoted back: it may hold a name or a birth date.
+            issues.add("wrong_field_count", row=number, value=f"{actual} fields",
+                       message=f"{actual} fields where the header has {width}")
+
+
+def _strip(table: pa.Table) -> pa.Table:
+    """Trim spaces and the CR of CRLF files; an all-space cell becomes null."""
+    columns = [table.column(0)]
+    for column in table.columns[1:]:
+        trimmed = pc.utf8_trim_whitespace(column)
+        columns.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed))
+    return pa.table(columns, names=table.column_names)
+
+
+def _name(delimiter: str) -> str:
+    return {"\t": "tab", "|": "pipe", ",": "comma", ";": "semicolon"}.get(delimiter, delimiter)

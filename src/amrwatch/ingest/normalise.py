@@ -1,0 +1,284 @@
+"""Reader output -> validated ISOLATE rows: dates, ages, codes, organisms, pseudonyms, ids.
+
+Takes a `RawUpload` (the lab's fields as text, one row per candidate isolate) and the upload's
+`Context`; gives the accepted isolates (schema `amrwatch.schemas.ISOLATE`) and records every
+problem in `Issues`. A row is rejected (error) only when it cannot be a surveillance isolate:
+no specimen date or organism, an impossible date, or an exact repeat of an earlier row. All
+other problems are warnings: the row is kept with the doubtful value set to unknown.
+Names, birth dates and comments never leave this module; the patient id leaves as a pseudonym.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from amrwatch.ingest.codemaps import map_codes
+from amrwatch.ingest.dates import infer_order, parse_dates
+from amrwatch.ingest.pseudonymise import pseudonymise
+from amrwatch.ingest.registry import IDENTIFIER_FIELDS, RawUpload
+from amrwatch.ingest.report import Issues
+from amrwatch.ingest.values import MAX_AGE, parse_ages
+from amrwatch.schemas import ISOLATE
+
+#: Days after admission from which a specimen is hospital-onset (glass.md §3: day 3 or later).
+HOSPITAL_ONSET_DAYS = 2
+
+
+@dataclass
+class Context:
+    lab_code: str
+    country: str
+    key: bytes
+    today: dt.date
+    date_order: str | None = None
+    date_format: str | None = None
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+
+
+class Frame:
+    """The reader's fields with a null column for every field the reader did not give."""
+
+    def __init__(self, raw: RawUpload) -> None:
+        self.table = raw.fields
+        self.columns = raw.columns
+
+    def __getitem__(self, name: str) -> pa.ChunkedArray:
+        if name in self.table.column_names:
+            return self.table.column(name)
+        return pa.chunked_array([pa.nulls(self.table.num_rows, pa.string())])
+
+    def where(self, name: str) -> str:
+        """The column name the lab used for a field, for issue locations."""
+        return self.columns.get(name, name)
+
+
+def build_isolates(raw: RawUpload, ctx: Context, issues: Issues) -> pa.Table:
+    """Validated, pseudonymised isolates of the accepted rows (schema ISOLATE)."""
+    frame = _with_defaults(Frame(raw), ctx)
+    _report_identifiers(frame, issues)
+    rows = frame["source_row"]
+    order = ctx.date_order or raw.date_order or infer_order(
+        frame["specimen_date"], frame["admission_date"])
+    specimen_date, rejected = _specimen_dates(frame, order, ctx, issues)
+    rejected = pc.or_(rejected, _missing(frame, "organism", issues))
+    rejected = pc.or_(rejected, _duplicate_rows(raw, issues))
+    columns = {
+        "lab_code": pa.repeat(pa.scalar(ctx.lab_code), len(rows)),
+        "country": pa.repeat(pa.scalar(ctx.country), len(rows)),
+        "patient_key": _patient_keys(frame, ctx, issues),
+        "specimen_date": specimen_date,
+        **_specimen(frame, ctx, issues),
+        "origin": _origin(frame, specimen_date, order, ctx, issues),
+        "age_years": _ages(frame, specimen_date, order, ctx, issues),
+        "sex": _coded(frame, "sex", ctx, issues),
+        "ward_type": frame["ward_type"],
+        "organism_raw": frame["organism"],
+        "source_row": rows,
+    }
+    table = pa.table(columns).filter(pc.invert(rejected))
+    table = _with_organisms(table, frame.where("organism"), issues)
+    accepted_raw = raw.fields.filter(pc.invert(rejected))
+    table = table.append_column("isolate_id", _isolate_ids(table, accepted_raw, issues))
+    return table.select(ISOLATE.names).cast(ISOLATE)
+
+
+def _with_defaults(frame: Frame, ctx: Context) -> Frame:
+    """Fill empty cells of a field with the mapping's default (e.g. every row is urine)."""
+    for name, value in ctx.defaults.items():
+        filled = pc.fill_null(frame[name], pa.scalar(str(value)))
+        table = frame.table
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, filled)
+        else:
+            table = table.append_column(name, filled)
+        frame.table = table
+    return frame
+
+
+def _report_identifiers(frame: Frame, issues: Issues) -> None:
+    for name in IDENTIFIER_FIELDS:
+        count = pc.count(frame[name]).as_py()
+        if count:
+            what = "pseudonymised" if name == "patient_id" else "dropped"
+            issues.add("identifier_removed", column=frame.where(name), value=f"{count} values",
+                       message=f"{name.replace('_', ' ')} {what} ({count} values)")
+
+
+def _specimen_dates(frame: Frame, order: str | None, ctx: Context,
+                    issues: Issues) -> tuple[pa.Array, pa.Array]:
+    dates, reasons = parse_dates(frame["specimen_date"], order, ctx.today, ctx.date_format)
+    bad = pc.is_valid(reasons)
+    for reason in pc.unique(reasons.filter(bad)).to_pylist():
+        mask = pc.equal(reasons, reason)
+        issues.add_many(reason, frame["source_row"].filter(mask), frame.where("specimen_date"),
+                        frame["specimen_date"].filter(mask),
+                        f"specimen date: {_meaning(reason)}; row rejected")
+    return dates, pc.or_(bad, _missing(frame, "specimen_date", issues))
+
+
+def _meaning(reason: str) -> str:
+    from amrwatch.ingest.report import reasons
+
+    return reasons()[reason]["meaning"].lower()
+
+
+def _missing(frame: Frame, name: str, issues: Issues) -> pa.Array:
+    empty = pc.is_null(frame[name])
+    issues.add_many("missing_required", frame["source_row"].filter(empty), frame.where(name),
+                    None, f"{name.replace('_', ' ')} is empty; row rejected")
+    return empty.combine_chunks()
+
+
+def _duplicate_rows(raw: RawUpload, issues: Issues) -> pa.Array:
+    """True for a row whose fields and results repeat an earlier row exactly."""
+    fields = raw.fields
+    names = [n for n in fields.column_names if n != "source_row"]
+    partition = ", ".join(f'f."{n}"' for n in names + ["results"])
+    con = duckdb.connect()
+    tests = raw.tests.select(["isolate_row", "source_column", "value"])
+    con.register("fields", fields)
+    con.register("tests", tests)
+    first = con.sql(f"""
+        WITH r AS (SELECT isolate_row AS source_row, string_agg(source_column || '=' ||
+                   coalesce(value, ''), '|' ORDER BY source_column, value) AS results
+                   FROM tests GROUP BY isolate_row),
+        f AS (SELECT fields.*, r.results FROM fields LEFT JOIN r USING (source_row))
+        SELECT f.source_row, min(f.source_row) OVER (PARTITION BY {partition}) AS first
+        FROM f ORDER BY f.source_row
+    """).to_arrow_table()
+    con.close()
+    # Ordering by source_row puts the answer back in the order of `fields` (rows ascend).
+    repeat = pc.not_equal(first["source_row"], first["first"])
+    rows = first["source_row"].filter(repeat)
+    issues.add_many("duplicate_row", rows, None, pc.cast(first["first"].filter(repeat),
+                                                          pa.string()),
+                    "the row repeats an earlier row (its number is the value); row rejected")
+    return repeat.combine_chunks()
+
+
+def _patient_keys(frame: Frame, ctx: Context, issues: Issues) -> pa.Array:
+    ids = frame["patient_id"]
+    issues.add_many("missing_patient_id", frame["source_row"].filter(pc.is_null(ids)),
+                    frame.where("patient_id"), None)
+    return pseudonymise(ids, ctx.key)
+
+
+def _coded(frame: Frame, name: str, ctx: Context, issues: Issues) -> pa.Array:
+    values, unknown = map_codes(frame[name], name, ctx.value_maps.get(name))
+    issues.add_many("unknown_code", frame["source_row"].filter(unknown), frame.where(name),
+                    frame[name].filter(unknown), f"{name.replace('_', ' ')} code not recognised")
+    return values
+
+
+def _specimen(frame: Frame, ctx: Context, issues: Issues) -> dict[str, pa.Array]:
+    return {"specimen_type": _coded(frame, "specimen_type", ctx, issues),
+            "specimen_type_raw": frame["specimen_type"]}
+
+
+def _other_date(frame: Frame, name: str, order: str | None, ctx: Context,
+                issues: Issues) -> pa.Array:
+    """A date that only feeds a derived value: a bad one is a warning, and never quoted back
+    for the birth date (it identifies the patient)."""
+    dates, reasons = parse_dates(frame[name], order, ctx.today, ctx.date_format)
+    bad = pc.is_valid(reasons)
+    for reason in pc.unique(reasons.filter(bad)).to_pylist():
+        mask = pc.equal(reasons, reason)
+        values = None if name == "birth_date" else frame[name].filter(mask)
+        issues.add_many(reason, frame["source_row"].filter(mask), frame.where(name), values,
+                        f"{name.replace('_', ' ')}: {_meaning(reason)}; ignored",
+                        severity="warning")
+    return dates
+
+
+def _origin(frame: Frame, specimen_date: pa.Array, order: str | None, ctx: Context,
+            issues: Issues) -> pa.Array:
+    """The lab's origin code; else hospital when sampled >= 2 days after admission (glass.md §3)."""
+    given = _coded(frame, "origin", ctx, issues)
+    admitted = _other_date(frame, "admission_date", order, ctx, issues)
+    days = pc.days_between(admitted, specimen_date)
+    derived = pc.if_else(pc.greater_equal(days, HOSPITAL_ONSET_DAYS), "hospital", "community")
+    use_derived = pc.and_(pc.is_null(frame["origin"]), pc.is_valid(days))
+    return pc.if_else(use_derived, derived, given)
+
+
+def _ages(frame: Frame, specimen_date: pa.Array, order: str | None, ctx: Context,
+          issues: Issues) -> pa.Array:
+    """Age in years: the lab's age, else completed years from birth to specimen date."""
+    years, readable = parse_ages(frame["age"])
+    rows = frame["source_row"]
+    unreadable = pc.invert(readable)
+    issues.add_many("unparseable_age", rows.filter(unreadable), frame.where("age"),
+                    frame["age"].filter(unreadable))
+    birth = _other_date(frame, "birth_date", order, ctx, issues)
+    years = pc.coalesce(years, _completed_years(birth, specimen_date))
+    implausible = pc.fill_null(pc.or_(pc.less(years, 0), pc.greater(years, MAX_AGE)), False)
+    # The value is the computed age, never the birth date it may come from.
+    issues.add_many("implausible_age", rows.filter(implausible), frame.where("age"),
+                    pc.cast(years.filter(implausible), pa.string()))
+    return pc.if_else(implausible, pa.scalar(None, pa.float64()), years)
+
+
+def _completed_years(birth: pa.Array, on: pa.Array) -> pa.Array:
+    years = pc.subtract(pc.year(on), pc.year(birth))
+    before_birthday = pc.less(
+        pc.add(pc.multiply(pc.month(on), 100), pc.day(on)),
+        pc.add(pc.multiply(pc.month(birth), 100), pc.day(birth)),
+    )
+    return pc.cast(pc.subtract(years, pc.cast(before_birthday, pa.int64())), pa.float64())
+
+
+def _with_organisms(table: pa.Table, column: str, issues: Issues) -> pa.Table:
+    from amrwatch.codes import resolve_organisms
+
+    match = resolve_organisms(table["organism_raw"])
+    unresolved = pc.is_null(match["mo"])
+    rows, raw = table["source_row"], table["organism_raw"]
+    issues.add_many("unknown_organism", rows.filter(unresolved), column, raw.filter(unresolved),
+                    "organism not recognised; kept as unknown")
+    doubtful = pc.and_(pc.invert(unresolved), match["uncertain"])
+    issues.add_many("uncertain_organism", rows.filter(doubtful), column,
+                    raw.filter(doubtful), "organism resolved by a guess; check it")
+    return table.append_column("mo", match["mo"]).append_column("organism_score", match["score"])
+
+
+def _isolate_ids(table: pa.Table, raw: pa.Table, issues: Issues) -> pa.Array:
+    """The lab's isolate id, else specimen number / isolate number (or organism), else a digest
+    of pseudonym, date, specimen and organism; repeats within the file get #2, #3 ..."""
+    con = duckdb.connect()
+    parts = pa.table({
+        "source_row": table["source_row"],
+        "given": _column(raw, "isolate_id"),
+        "specimen": _column(raw, "specimen_number"),
+        "number": _column(raw, "isolate_number"),
+        "organism": table["organism_raw"],
+        "patient_key": table["patient_key"],
+        "date": pc.cast(table["specimen_date"], pa.string()),
+        "specimen_type": table["specimen_type_raw"],
+    })
+    con.register("parts", parts)
+    ids = con.sql("""
+        WITH base AS (SELECT source_row, coalesce(given, specimen || '/' || coalesce(number, organism),
+            'h' || left(sha256(concat_ws('|', patient_key, date, specimen_type, organism)), 20))
+            AS id FROM parts),
+        numbered AS (SELECT source_row, id, row_number() OVER (PARTITION BY id ORDER BY source_row)
+            AS n FROM base)
+        SELECT source_row, id, n, CASE WHEN n = 1 THEN id ELSE id || '#' || n END AS isolate_id
+        FROM numbered ORDER BY source_row
+    """).to_arrow_table()
+    con.close()
+    repeated = pc.greater(ids["n"], 1)
+    issues.add_many("duplicate_isolate", ids["source_row"].filter(repeated), "isolate id",
+                    ids["id"].filter(repeated), "isolate id repeats an earlier row; numbered #n")
+    return ids["isolate_id"]
+
+
+def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
+    if name in table.column_names:
+        return table.column(name)
+    return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])

@@ -1,0 +1,94 @@
+"""Keyed pseudonyms for patient identifiers, and the lab's key that makes them.
+
+Takes patient identifiers and a lab's secret key; gives HMAC-SHA256 pseudonyms (64 hex digits):
+the same patient with the same key always gets the same pseudonym (so first-isolate rules work
+across years), and without the key nobody can recompute one from a guessed identifier, which a
+plain hash would allow. The key is created on first use, 32 random bytes in hex, in a file only
+its owner can read ($AMRWATCH_HOME/keys/<lab>.key, default ~/.amrwatch), never in the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import unicodedata
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from amrwatch.errors import ConfigurationError
+
+#: What a pseudonym looks like; such values are kept as they are (the lab pseudonymised already).
+PSEUDONYM = r"^[0-9a-f]{64}$"
+_LAB_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def home() -> Path:
+    return Path(os.environ.get("AMRWATCH_HOME", Path.home() / ".amrwatch"))
+
+
+def key_path(lab_code: str) -> Path:
+    if not _LAB_CODE.match(lab_code):
+        raise ConfigurationError(
+            "A laboratory code may only contain letters, digits, '.', '_' and '-'",
+            {"setting": "--lab", "value": lab_code},
+        )
+    return home() / "keys" / f"{lab_code}.key"
+
+
+def load_or_create_key(path: Path) -> tuple[bytes, bool]:
+    """The key in `path`, creating it (mode 0600, folder 0700) when absent; (key, created)."""
+    path = Path(path)
+    if path.exists():
+        return read_key(path), False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secret = secrets.token_hex(32)
+    # O_EXCL: two processes racing to create the key must not overwrite each other's key.
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return read_key(path), False
+    with os.fdopen(handle, "w", encoding="ascii") as file:
+        file.write(secret + "\n")
+    return bytes.fromhex(secret), True
+
+
+def read_key(path: Path) -> bytes:
+    try:
+        text = Path(path).read_text(encoding="ascii").strip()
+        key = bytes.fromhex(text)
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise ConfigurationError(
+            "The pseudonymisation key file cannot be read", {"setting": "key file",
+                                                             "value": str(path)},
+            hint="restore the lab's key from its backup; a new key would give every patient a "
+            "new pseudonym",
+        ) from error
+    if len(key) < 16:
+        raise ConfigurationError("The pseudonymisation key is too short (under 16 bytes)",
+                                 {"setting": "key file", "value": str(path)})
+    return key
+
+
+def pseudonymise(ids: pa.ChunkedArray | pa.Array, key: bytes) -> pa.Array:
+    """One pseudonym per identifier (null stays null); each distinct identifier is hashed once."""
+    column = pa.chunked_array([ids]) if isinstance(ids, pa.Array) else ids
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    digests = [_digest(text, key) for text in encoded.dictionary.to_pylist()]
+    return pa.array(digests, pa.string()).take(encoded.indices)
+
+
+def _digest(text: str, key: bytes) -> str:
+    normal = unicodedata.normalize("NFC", text.strip())
+    if re.match(PSEUDONYM, normal):
+        return normal
+    return hmac.new(key, normal.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def is_pseudonym(ids: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """True where a value already is a pseudonym (null where the value is null)."""
+    return pc.match_substring_regex(ids, PSEUDONYM)

@@ -1,0 +1,145 @@
+"""The data-quality score of an upload, and the plausibility checks it counts.
+
+Takes the accepted isolates and AST results of one upload and its issues; gives the checks'
+warnings (`expected_resistance_violation`, `sir_contradicts_value`) and a score in [0, 1] with
+three components (settings in data/quality.tsv, method in docs/ingest.md):
+
+* completeness: mean share of isolates with each GLASS-required field (age, sex, specimen type,
+  date, origin, organism, at least one AST result);
+* plausibility: share of AST results without a plausibility warning (value outside the method's
+  range, lab S/I/R contradicting its own guideline, susceptible where the organism is
+  intrinsically resistant: AMR 3.0.0 `intrinsic_resistant`, e.g. Klebsiella and ampicillin);
+* timeliness: share of isolates whose specimen was taken at most `timely_days` before the upload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from amrwatch.errors import AmrwatchError
+from amrwatch.ingest.data import lookup
+from amrwatch.ingest.report import Issues
+from amrwatch.refdata import table as refdata_table
+
+PLAUSIBILITY_REASONS = ("value_out_of_range", "expected_resistance_violation",
+                        "sir_contradicts_value")
+_SUSCEPTIBLE = ("S", "I", "SDD")
+
+
+@cache
+def settings() -> dict[str, float]:
+    return {k: float(v) for k, v in lookup("quality.tsv", "setting", "value").items()}
+
+
+def check_expected_resistance(isolates: pa.Table, ast: pa.Table, issues: Issues) -> None:
+    """Warn where a lab reports S/I for a drug the organism is intrinsically resistant to."""
+    con = duckdb.connect()
+    con.register("isolates", isolates.select(["isolate_id", "mo"]))
+    con.register("ast", ast.select(["isolate_id", "ab", "lab_sir", "source_row", "source_column"]))
+    con.register("intrinsic", refdata_table("intrinsic_resistant"))
+    hits = con.sql("""
+        SELECT a.source_row, a.source_column, a.lab_sir, i.mo, a.ab FROM ast a
+        JOIN isolates i USING (isolate_id)
+        JOIN intrinsic r ON r.mo = i.mo AND r.ab = a.ab
+        WHERE a.lab_sir IN ('S', 'I', 'SDD') ORDER BY a.source_row
+    """).to_arrow_table()
+    con.close()
+    if hits.num_rows:
+        issues.add_many("expected_resistance_violation", hits["source_row"],
+                        hits["source_column"], hits["lab_sir"],
+                        "reported S/I although this organism is intrinsically resistant "
+                        "(AMR intrinsic_resistant); check identification and result")
+
+
+def check_lab_categories(isolates: pa.Table, ast: pa.Table, guideline: str | None,
+                         issues: Issues) -> bool:
+    """Warn where the lab's S/I/R differs from its own guideline's category for the value.
+
+    Needs the lab's guideline with its year ("CLSI 2019") and the interpretation engine; returns
+    False when either is missing (the component is then reported as not checked).
+    """
+    if not guideline or not any(ch.isdigit() for ch in guideline):
+        return False
+    try:
+        from amrwatch.interpret import interpret
+    except ImportError:
+        return False
+    measured = ast.filter(pc.and_(pc.is_valid(ast["lab_sir"]),
+                                  pc.match_substring_regex(ast["value_raw"], r"\d")))
+    if measured.num_rows == 0:
+        return True
+    mo = isolates["mo"].take(pc.index_in(measured["isolate_id"], isolates["isolate_id"]))
+    inputs = pa.table({"organism": mo, "antimicrobial": measured["ab"],
+                       "method": pc.if_else(pc.equal(measured["method"], "GRADIENT"), "MIC",
+                                            measured["method"]),
+                       "value": measured["value_raw"], "potency": measured["potency"]})
+    try:
+        result = interpret(inputs, guideline=guideline)
+    except AmrwatchError:
+        return False
+    differs = pc.fill_null(pc.and_(pc.is_in(result["sir"], pa.array(["S", "I", "R", "SDD"])),
+                                   pc.not_equal(result["sir"], measured["lab_sir"])), False)
+    issues.add_many("sir_contradicts_value", measured["source_row"].filter(differs),
+                    measured["source_column"].filter(differs),
+                    pc.binary_join_element_wise(measured["value_raw"].filter(differs),
+                                                measured["lab_sir"].filter(differs), " "),
+                    f"the lab's category differs from {guideline} for this value")
+    return True
+
+
+def score(isolates: pa.Table, ast: pa.Table, issues: pa.Table, received: dt.date,
+          categories_checked: bool) -> dict[str, Any]:
+    """{score, components{completeness, plausibility, timeliness}, fields{...}} in [0, 1]."""
+    n = isolates.num_rows
+    if n == 0:
+        return {"score": None, "components": {}, "fields": {}}
+    fields = _completeness(isolates, ast)
+    plausible = _plausibility(ast, issues)
+    components = {
+        "completeness": sum(fields.values()) / len(fields),
+        "plausibility": plausible,
+        "timeliness": _timeliness(isolates, received),
+    }
+    weights = settings()
+    used = {k: v for k, v in components.items() if v is not None}
+    total = sum(weights[f"weight_{k}"] for k in used)
+    overall = sum(v * weights[f"weight_{k}"] for k, v in used.items()) / total
+    return {"score": round(overall, 4), "components": components, "fields": fields,
+            "lab_categories_checked": categories_checked}
+
+
+def _share(mask: pa.Array) -> float:
+    return (pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0) / len(mask)
+
+
+def _completeness(isolates: pa.Table, ast: pa.Table) -> dict[str, float]:
+    tested = pc.is_in(isolates["isolate_id"], pc.unique(ast["isolate_id"]))
+    return {
+        "age": _share(pc.is_valid(isolates["age_years"])),
+        "sex": _share(pc.is_in(isolates["sex"], pa.array(["M", "F"]))),
+        "specimen_type": _share(pc.is_valid(isolates["specimen_type"])),
+        "specimen_date": _share(pc.is_valid(isolates["specimen_date"])),
+        "origin": _share(pc.is_in(isolates["origin"], pa.array(["community", "hospital"]))),
+        "organism": _share(pc.is_valid(isolates["mo"])),
+        "ast": _share(tested),
+    }
+
+
+def _plausibility(ast: pa.Table, issues: pa.Table) -> float | None:
+    if ast.num_rows == 0:
+        return None
+    flagged = issues.filter(pc.is_in(issues["reason"], pa.array(PLAUSIBILITY_REASONS)))
+    cells = pc.unique(pc.binary_join_element_wise(
+        pc.cast(flagged["row"], pa.string()), flagged["column"], "\x1f"))
+    return max(0.0, 1 - len(cells) / ast.num_rows)
+
+
+def _timeliness(isolates: pa.Table, received: dt.date) -> float:
+    delay = pc.days_between(isolates["specimen_date"], pa.scalar(received, pa.date32()))
+    return _share(pc.less_equal(delay, int(settings()["timely_days"])))

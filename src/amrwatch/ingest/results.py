@@ -1,0 +1,90 @@
+"""Reader tests -> AST_RESULT rows of the accepted isolates: values split, drugs resolved.
+
+Takes the reader's `tests` (schema `registry.TESTS`) and the accepted isolates; gives one
+`amrwatch.schemas.AST_RESULT` row per result of an accepted isolate whose cell could be read. The
+cell is split into the measurement (`<=0.25`, `06`) and the lab's category (`S`); a cell that is
+neither is rejected (`unparseable_value`). Values outside the method's range and unresolved
+antimicrobials are kept with a warning. All of it column-wise, no loop over results.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from amrwatch.ingest.report import Issues
+from amrwatch.ingest.values import out_of_range, parse_results
+from amrwatch.schemas import AST_RESULT
+
+
+def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code: str,
+                  lab_guideline: str | None = None) -> tuple[pa.Table, int]:
+    """(AST results of accepted isolates, number of results of rejected rows)."""
+    position = pc.index_in(tests["isolate_row"], isolates["source_row"])
+    of_accepted = pc.is_valid(position)
+    of_rejected = len(tests) - (pc.sum(of_accepted).as_py() or 0)
+    tests = tests.filter(of_accepted)
+    isolate_id = isolates["isolate_id"].take(position.filter(of_accepted))
+    parsed = parse_results(tests["value"])
+    readable = parsed["ok"]
+    unreadable = pc.invert(readable)
+    issues.add_many("unparseable_value", tests["source_row"].filter(unreadable),
+                    tests["source_column"].filter(unreadable), tests["value"].filter(unreadable),
+                    "neither a measurement nor S/I/R; result rejected")
+    tests, parsed, isolate_id = tests.filter(readable), parsed.filter(readable), \
+        isolate_id.filter(readable)
+    _report_out_of_range(tests, parsed, issues)
+    lab_sir = pc.coalesce(tests["lab_sir"], parsed["category"])
+    guideline = tests["guideline"] if lab_guideline is None else pa.repeat(
+        pa.scalar(lab_guideline), len(tests))
+    results = pa.table({
+        "lab_code": pa.repeat(pa.scalar(lab_code), len(tests)),
+        "isolate_id": isolate_id,
+        "antimicrobial_raw": tests["antimicrobial_raw"],
+        "ab": _antimicrobials(tests, issues),
+        "method": tests["method"],
+        "value_raw": pc.coalesce(parsed["measurement"], parsed["category"]),
+        "potency": tests["potency"],
+        "lab_sir": lab_sir,
+        "lab_guideline": guideline,
+        "source_row": tests["source_row"],
+        "source_column": tests["source_column"],
+    })
+    return results.cast(AST_RESULT), of_rejected
+
+
+def _report_out_of_range(tests: pa.Table, parsed: pa.Table, issues: Issues) -> None:
+    outside = out_of_range(tests["method"], parsed["number"])
+    issues.add_many("value_out_of_range", tests["source_row"].filter(outside),
+                    tests["source_column"].filter(outside), tests["value"].filter(outside),
+                    "value outside the method's range; kept, check it")
+
+
+def _antimicrobials(tests: pa.Table, issues: Issues) -> pa.Array:
+    """Resolve each (coding, drug) once; WHONET exports use WHONET codes (refdata trap 8)."""
+    from amrwatch.codes import resolve_antimicrobials
+
+    ab = pa.nulls(len(tests), pa.string())
+    uncertain = pa.repeat(pa.scalar(False), len(tests))
+    for coding in pc.unique(tests["coding"]).to_pylist():
+        mask = pc.equal(tests["coding"], coding).combine_chunks()
+        match = resolve_antimicrobials(tests["antimicrobial_raw"].filter(mask),
+                                       coding="whonet" if coding == "whonet" else "auto")
+        ab = pc.replace_with_mask(ab, mask, match["ab"].combine_chunks())
+        uncertain = pc.replace_with_mask(uncertain, mask, match["uncertain"].combine_chunks())
+    _report_columns(tests, pc.is_null(ab), "unknown_antimicrobial", issues)
+    _report_columns(tests, pc.and_(pc.is_valid(ab), uncertain), "uncertain_antimicrobial", issues)
+    return ab
+
+
+def _report_columns(tests: pa.Table, mask: pa.Array, reason: str, issues: Issues) -> None:
+    """One issue per column and drug text (a WHONET column is one drug for every row)."""
+    hits = tests.filter(mask)
+    if hits.num_rows == 0:
+        return
+    grouped = hits.group_by(["source_column", "antimicrobial_raw"]).aggregate(
+        [("source_row", "min"), ("source_row", "count")])
+    for row in grouped.to_pylist():
+        issues.add(reason, row=row["source_row_min"], column=row["source_column"],
+                   value=row["antimicrobial_raw"],
+                   message=f"{row['source_row_count']} results from row {row['source_row_min']} on")
