@@ -1,0 +1,84 @@
+"""LIS CSV exports (one row per test, column names in the lab's language) and their mapping YAML.
+
+Takes a chunk's isolates and AST rows of one lab; gives the long-layout rows a laboratory
+information system would export (organism and antimicrobial as names, local words for sex,
+specimen and method, the lab's own S/I/R and standard) and the mapping file that tells amrwatch
+which column is which and how to read the values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from amrwatch.refdata import table
+from amrwatch.synth.geography import data_frame
+from amrwatch.synth.whonet import format_dates
+
+COLUMNS = ["laboratory", "isolate_id", "patient_id", "last_name", "sex", "age", "specimen_date",
+           "admission_date", "specimen_type", "ward_type", "organism", "antimicrobial", "method",
+           "potency", "value", "lab_sir", "guideline"]
+
+
+def language(lab: pd.Series) -> str:
+    return lab.language if lab.language in ("es", "pt") else "en"
+
+
+def _words(field: str, lang: str) -> dict[str, str]:
+    vocabulary = data_frame("vocabulary.tsv")
+    rows = vocabulary[vocabulary.field == field]
+    return dict(zip(rows.key, rows[lang], strict=True))
+
+
+def delimiter(lab: pd.Series) -> str:
+    """Spanish/Portuguese spreadsheet locales separate with ';' (decimal comma), others ','."""
+    return ";" if language(lab) in ("es", "pt") else ","
+
+
+def export_rows(isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series) -> pd.DataFrame:
+    """One row per AST result of the lab's isolates, under the lab's own column names."""
+    lang = language(lab)
+    names = table("antimicrobials").to_pandas().set_index("ab").name
+    organisms = data_frame("organisms.tsv").set_index("organism").name
+    iso = isolates.loc[ast.row.to_numpy()].reset_index(drop=True)
+    age = np.floor(iso.age.to_numpy()).astype(int).astype(str)
+    value = ast.value.to_numpy(object)
+    if lang != "en":  # decimal comma in Spanish/Portuguese locales
+        value = pd.Series(value).str.replace(".", ",", regex=False).to_numpy(object)
+    frame = pd.DataFrame({
+        "laboratory": iso.lab_code, "isolate_id": iso.isolate_id, "patient_id": iso.patient_id,
+        "last_name": iso.last_name, "sex": iso.sex.map(_words("sex", lang)), "age": age,
+        "specimen_date": format_dates(iso.specimen_date, lab.date_style),
+        "admission_date": format_dates(iso.admission_date, lab.date_style),
+        "specimen_type": iso.specimen.map(_words("specimen", lang)),
+        "ward_type": iso.ward_type.map(_words("ward", lang)),
+        "organism": iso.organism.map(organisms),
+        "antimicrobial": ast.ab.map(names).to_numpy(),
+        "method": ast.method.map(_words("method", lang)).to_numpy(),
+        "potency": ast.potency.to_numpy(), "value": value, "lab_sir": ast.lab_sir.to_numpy(),
+        "guideline": ast.guideline.to_numpy(),
+    })
+    frame.columns = [_words("column", lang)[c] for c in COLUMNS]
+    return frame
+
+
+def mapping(lab: pd.Series, file_name: str) -> dict[str, Any]:
+    """The mapping YAML shipped with the file: columns, value maps, date format, layout."""
+    lang = language(lab)
+    columns = _words("column", lang)
+    invert = {field: {v: k for k, v in _words(field, lang).items()}
+              for field in ("sex", "method", "ward")}
+    specimens = data_frame("specimens.tsv").set_index("specimen").glass_specimen
+    specimen_words = {word: specimens[key] for key, word in _words("specimen", lang).items()}
+    return {
+        "file": file_name, "laboratory": lab.lab_code, "country": lab.country,
+        "format": "csv", "layout": "long", "delimiter": delimiter(lab), "encoding": lab.encoding,
+        "decimal": "," if lang != "en" else ".",
+        "date_format": "%Y-%m-%d" if lab.date_style == "iso" else "%d/%m/%Y",
+        "columns": {field: columns[field] for field in COLUMNS if field != "laboratory"},
+        "coding": {"organism": "name", "antimicrobial": "name"},
+        "values": {"sex": invert["sex"], "specimen_type": specimen_words,
+                   "method": invert["method"], "ward_type": invert["ward"]},
+    }
