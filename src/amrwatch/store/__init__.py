@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from amrwatch.errors import StoreError
 from amrwatch.store.hub import Store
 from amrwatch.store.location import DEFAULT_DB, ENV_VAR, is_postgres, redact, resolve
 from amrwatch.store.upload import UploadOutcome
@@ -23,9 +24,16 @@ from amrwatch.store.upload import UploadOutcome
 __all__ = ["DEFAULT_DB", "ENV_VAR", "Store", "UploadOutcome", "open_store", "redact"]
 
 
-def open_store(url: str | Path | None = None, migrate: bool = True) -> Store:
-    """Open (and by default create or upgrade) the store at `url`, $AMRWATCH_DB or the default."""
+def open_store(url: str | Path | None = None, migrate: bool = True, create: bool = True) -> Store:
+    """Open (and by default create or upgrade) the store at `url`, $AMRWATCH_DB or the default.
+
+    `create=False` refuses to make a new DuckDB file: commands that only read (status) say
+    where they looked instead of leaving an empty store behind.
+    """
     location = resolve(url)
+    if not create and not is_postgres(location) and not Path(location).exists():
+        raise StoreError("No store found", {"store": location},
+                         hint=f"ingest a file first, or point --db / {ENV_VAR} at your store")
     if is_postgres(location):
         from amrwatch.store.postgres_backend import PostgresBackend
 

@@ -1,0 +1,280 @@
+"""The hub store on both engines: schema, atomic idempotent uploads, duplicates, reads, errors.
+
+Every test runs against an embedded DuckDB file and against the PostgreSQL server (a fresh
+schema per test; skipped with a message when the server is missing, failed in CI).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from amrwatch.errors import StoreError
+from amrwatch.schemas import AST_RESULT, ISOLATE
+from amrwatch.store import open_store
+from amrwatch.store.migrate import available
+from amrwatch.store.workload import TESTS_PER_ISOLATE, upload_tables
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "duckdb":
+        yield str(tmp_path / "hub.duckdb")
+        return
+    yield from _postgres_schema(request.getfixturevalue("postgres_url"))
+
+
+def _postgres_schema(server: str):
+    import psycopg
+
+    schema = f"test_store_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{server}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def small_upload(n: int = 20, lab: str = "AR-001", first: int = 0):
+    return upload_tables(n, seed=first + 7, lab_code=lab, country="ARG", first_isolate=first)
+
+
+def add(store, isolates, ast, sha="sha-1", lab="AR-001", country="ARG"):
+    return store.add_upload(lab, country, "export.txt", sha, "whonet", isolates, ast,
+                            {"rows": isolates.num_rows, "quality_score": 0.75})
+
+
+def counts(store) -> dict:
+    status = store.status()
+    return {k: status[k] for k in ("labs", "uploads", "patients", "isolates", "ast_results")}
+
+
+# --- schema --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgresql"])
+def test_migrations_are_numbered_from_one_without_gaps(dialect) -> None:
+    versions = [m.version for m in available(dialect)]
+    assert versions == list(range(1, len(versions) + 1))
+
+
+def test_new_store_is_at_latest_version_and_reopening_applies_nothing(store_url) -> None:
+    with open_store(store_url) as store:
+        latest = available(store.backend.dialect)[-1].version
+        assert store.schema_version() == latest
+    with open_store(store_url, migrate=False) as store:
+        assert store.migrate() == []
+        recorded = store.query("SELECT version FROM schema_migration ORDER BY version")
+        assert recorded["version"].to_pylist() == list(range(1, latest + 1))
+
+
+def test_store_from_a_newer_amrwatch_is_refused(store_url) -> None:
+    with open_store(store_url) as store:
+        store.backend.execute(
+            "INSERT INTO schema_migration VALUES (999, 'future', current_timestamp)")
+    with pytest.raises(StoreError, match="newer amrwatch"):
+        open_store(store_url)
+
+
+# --- uploads -------------------------------------------------------------------------------
+
+def test_upload_stores_exactly_the_columns_it_was_given(store_url) -> None:
+    isolates, ast = small_upload()
+    # Values that engines like to mangle: empty text vs null, float32, dates, '%' and quotes.
+    isolates = isolates.set_column(ISOLATE.get_field_index("ward_type"), "ward_type",
+                                   pa.array(["", None, 'a "b", c%'] + ["x"] * 17))
+    with open_store(store_url) as store:
+        outcome = add(store, isolates, ast)
+        back = store.query(f"SELECT {', '.join(ISOLATE.names)} FROM isolate ORDER BY source_row")
+        back_ast = store.query(f"SELECT {', '.join(AST_RESULT.names)} FROM ast_result "
+                               "ORDER BY ast_id")
+    assert outcome.status == "stored" and outcome.upload_id == 1
+    assert back.cast(ISOLATE).equals(isolates)
+    assert back_ast.cast(AST_RESULT).equals(ast)
+
+
+def test_status_counts_what_was_stored(store_url) -> None:
+    isolates, ast = small_upload(30)
+    with open_store(store_url) as store:
+        add(store, isolates, ast)
+        status = store.status()
+    assert status["labs"] == 1 and status["uploads"] == 1
+    assert status["isolates"] == 30 and status["ast_results"] == 30 * TESTS_PER_ISOLATE
+    assert status["patients"] == pc.count_distinct(isolates["patient_key"]).as_py()
+    assert status["interpretations"] == {}
+    json.dumps(status)  # `amrwatch status --json` prints it as is
+
+
+def test_same_content_again_changes_nothing_and_says_so(store_url) -> None:
+    isolates, ast = small_upload()
+    with open_store(store_url) as store:
+        first = add(store, isolates, ast)
+        before = counts(store)
+        again = add(store, isolates, ast)
+        assert counts(store) == before
+        actions = store.query("SELECT action FROM audit ORDER BY audit_id")["action"].to_pylist()
+    assert again.already_ingested and again.upload_id == first.upload_id
+    assert "already ingested" in again.message()
+    assert actions == ["upload.store", "upload.skip"]
+
+
+def test_duplicate_isolate_rows_in_one_file_are_stored_once(store_url) -> None:
+    isolates, ast = small_upload(10)
+    # Row 11 repeats isolate 3 (a lab exported it twice), with its own AST results.
+    repeat = isolates.slice(2, 1).set_column(ISOLATE.get_field_index("source_row"),
+                                             "source_row", pa.array([11], pa.int64()))
+    repeat_ast = ast.filter(pc.equal(ast["source_row"], 3))
+    repeat_ast = repeat_ast.set_column(AST_RESULT.get_field_index("source_row"), "source_row",
+                                       pa.array([11] * repeat_ast.num_rows, pa.int64()))
+    with open_store(store_url) as store:
+        outcome = add(store, pa.concat_tables([isolates, repeat]),
+                      pa.concat_tables([ast, repeat_ast]))
+        stored = counts(store)
+        rows = store.query("SELECT DISTINCT source_row FROM ast_result WHERE isolate_id = ?",
+                           [isolates["isolate_id"][2].as_py()])
+    assert outcome.isolates_received == 11 and outcome.isolates_stored == 10
+    assert outcome.duplicates.to_pylist() == [{
+        "isolate_id": isolates["isolate_id"][2].as_py(), "source_row": 11, "kind": "in_upload",
+        "stored_upload_id": outcome.upload_id}]
+    assert stored["isolates"] == 10 and stored["ast_results"] == 10 * TESTS_PER_ISOLATE
+    assert rows["source_row"].to_pylist() == [3]
+
+
+def test_isolates_already_stored_are_reported_not_stored_twice(store_url) -> None:
+    old_isolates, old_ast = small_upload(10)
+    new_isolates, new_ast = small_upload(5, first=10)
+    # A cumulative export: the 10 isolates of January again, plus 5 new ones.
+    with open_store(store_url) as store:
+        first = add(store, old_isolates, old_ast, sha="january")
+        second = add(store, pa.concat_tables([old_isolates, new_isolates]),
+                     pa.concat_tables([old_ast, new_ast]), sha="january+february")
+        stored = counts(store)
+    assert second.isolates_stored == 5 and second.ast_stored == 5 * TESTS_PER_ISOLATE
+    assert second.duplicate_isolates == 10
+    assert set(second.duplicates["kind"].to_pylist()) == {"already_stored"}
+    assert set(second.duplicates["stored_upload_id"].to_pylist()) == {first.upload_id}
+    assert stored["isolates"] == 15 and stored["ast_results"] == 15 * TESTS_PER_ISOLATE
+
+
+def test_same_isolate_id_at_two_labs_is_two_isolates(store_url) -> None:
+    with open_store(store_url) as store:
+        add(store, *small_upload(5, lab="AR-001"), sha="x")
+        outcome = add(store, *small_upload(5, lab="AR-002"), sha="x", lab="AR-002")
+        assert outcome.isolates_stored == 5 and counts(store)["isolates"] == 10
+
+
+def test_a_failure_inside_the_transaction_changes_nothing(store_url, monkeypatch) -> None:
+    with open_store(store_url) as store:
+        add(store, *small_upload(10), sha="first")
+        before = counts(store)
+        real_append = store.backend.append
+
+        def crash_after_isolates(table: str, data: pa.Table) -> None:
+            real_append(table, data)
+            if table == "isolate":  # isolates are written; the AST results never arrive
+                raise StoreError("disk full (simulated)")
+
+        monkeypatch.setattr(store.backend, "append", crash_after_isolates)
+        with pytest.raises(StoreError, match="disk full"):
+            add(store, *small_upload(10, first=100), sha="second")
+        monkeypatch.undo()
+        assert counts(store) == before
+        assert store.query("SELECT action FROM audit")["action"].to_pylist() == ["upload.store"]
+        # The same file can be sent again: it was never half-ingested.
+        assert add(store, *small_upload(10, first=100), sha="second").isolates_stored == 10
+
+
+@pytest.mark.parametrize("broken, message", [
+    ("orphan", "name an isolate that is not in the upload"),
+    ("other_lab", "not 'AR-001'"),
+    ("no_id", "no isolate_id"),
+    ("missing_column", "lacks columns"),
+])
+def test_inconsistent_upload_is_refused_before_writing(store_url, broken, message) -> None:
+    isolates, ast = small_upload(10)
+    if broken == "orphan":
+        isolates = isolates.slice(1)
+    elif broken == "other_lab":
+        isolates = isolates.set_column(0, "lab_code", pa.array(["AR-009"] * 10))
+    elif broken == "no_id":
+        isolates = isolates.set_column(2, "isolate_id", pa.array([None] * 10, pa.string()))
+        ast = ast.slice(0, 0)
+    else:
+        isolates = isolates.drop_columns(["specimen_date"])
+    with open_store(store_url) as store:
+        with pytest.raises(StoreError, match=message):
+            add(store, isolates, ast)
+        assert counts(store) == dict.fromkeys(counts(store), 0)
+
+
+def test_lab_registration_and_country_mismatch(store_url) -> None:
+    with open_store(store_url) as store:
+        store.register_lab("BR-007", "BRA", "Lab Central", sharing="aggregate")
+        with pytest.raises(StoreError, match="another country"):
+            store.add_upload("BR-007", "ARG", "f", "s", "whonet", *small_upload(3, lab="BR-007"),
+                             {})
+        with pytest.raises(StoreError, match="sharing policy"):
+            store.register_lab("BR-008", "BRA", sharing="everything")
+        labs = store.query("SELECT lab_code, country, name, sharing FROM lab").to_pylist()
+    assert labs == [{"lab_code": "BR-007", "country": "BRA", "name": "Lab Central",
+                     "sharing": "aggregate"}]
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def test_isolate_results_is_one_flat_row_per_ast_result(store_url) -> None:
+    with open_store(store_url) as store:
+        add(store, *small_upload(6, lab="AR-001"), sha="a")
+        store.add_upload("CL-001", "CHL", "f", "b", "whonet",
+                         *upload_tables(4, lab_code="CL-001", country="CHL"), {})
+        everything = store.isolate_results()
+        chile = store.isolate_results(country="CHL")
+    assert everything.num_rows == 10 * TESTS_PER_ISOLATE
+    assert chile.num_rows == 4 * TESTS_PER_ISOLATE
+    assert set(chile["country"].to_pylist()) == {"CHL"}
+    for column in ("country", "lab_code", "isolate_id", "patient_key", "specimen_date",
+                   "specimen_type", "origin", "age_years", "sex", "mo", "ab", "method",
+                   "value_raw", "sir", "reason", "guideline"):
+        assert column in everything.column_names
+    assert everything["sir"].null_count == everything.num_rows  # nothing interpreted yet
+
+
+def test_query_takes_question_mark_parameters_on_both_engines(store_url) -> None:
+    with open_store(store_url) as store:
+        add(store, *small_upload(5))
+        result = store.query(
+            "SELECT count(*) AS n, '100% sure?' AS literal FROM isolate WHERE lab_code = ?",
+            ["AR-001"])
+    assert result.to_pylist() == [{"n": 5, "literal": "100% sure?"}]
+
+
+# --- errors --------------------------------------------------------------------------------
+
+def test_unreachable_postgresql_names_the_url_without_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store("postgresql://hub:s3cret@127.0.0.1:9/amr")
+    text = str(caught.value)
+    assert "s3cret" not in text
+    assert "postgresql://hub:***@127.0.0.1:9/amr" in text
+    assert "What to do" in text and "--db" in text
+
+
+def test_a_file_that_is_not_a_store_is_refused(tmp_path) -> None:
+    garbage = tmp_path / "notes.duckdb"
+    garbage.write_bytes(b"these are my notes, not a database\n" * 200)
+    with pytest.raises(StoreError, match="Cannot open the DuckDB store"):
+        open_store(garbage)
+    assert garbage.read_bytes().startswith(b"these are my notes")
+    with pytest.raises(StoreError, match="folder"):
+        open_store(tmp_path)
+
+
+def test_reading_commands_do_not_create_a_store(tmp_path) -> None:
+    with pytest.raises(StoreError, match="No store found"):
+        open_store(tmp_path / "missing.duckdb", create=False)
+    assert not (tmp_path / "missing.duckdb").exists()
