@@ -48,3 +48,24 @@ def build_command(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(refdata_app, name="refdata")
+
+
+@refdata_app.command("import-whonet")
+def import_whonet_command(
+    folder: Path = typer.Argument(..., help="Your WHONET AMRIE folder (Organisms.txt, Breakpoints.txt, ...)."),
+    to: Path = typer.Option(None, "--to", help="Where to store the import "
+                            "(default: $AMRWATCH_HOME/whonet, AMRWATCH_HOME = ~/.local/share/amrwatch)."),
+) -> None:
+    """Import your own copy of the WHONET tables, so WHONET codes and breakpoints can be used.
+
+    amrwatch does not ship the WHONET tables (their licence is unclear); each user imports theirs.
+    """
+    from amrwatch.refdata.whonet import default_dir, import_whonet
+
+    target = to or default_dir()
+    manifest = import_whonet(folder, target)
+    view = Table("table", "from file", "rows", "sha256")
+    for name, entry in manifest["tables"].items():
+        view.add_row(name, entry["source_file"], f"{entry['rows']:,}", entry["source_sha256"][:16] + "…")
+    console.print(view)
+    console.print(f"Imported into {target}")

@@ -26,7 +26,7 @@ The order of attempts, first hit wins (docs/codes.md explains each):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import pyarrow as pa
@@ -35,7 +35,7 @@ from amrwatch.codes import fuzzy
 from amrwatch.codes.data import read_terms
 from amrwatch.codes.taxonomy import Vocabulary, vocabulary
 from amrwatch.codes.traits import traits
-from amrwatch.codes.terms import bad_input_reason, distinct, fold, looks_numeric
+from amrwatch.codes.terms import bad_input_reason, distinct, exact_missing_terms, fold, looks_numeric
 from amrwatch.schemas import ORGANISM_MATCH
 
 #: Reasons a row can carry (closed set, documented in docs/codes.md).
@@ -49,8 +49,11 @@ REASONS = (
 
 _SPP = re.compile(r"^(.+?)\s+(spp?|species|sp\.?p\.?)\.?$")
 _COMPLEX = re.compile(r"^(?:(?:complejo|complexo)\s+(.+)|(.+?)\s+(?:complex|complejo|complexo|group|grupo|cplx))$")
-_SUBSP = re.compile(r"\s+(?:subsp|ssp|ss|subspecies|subesp)\.?\s+")
+# Infraspecific markers: "ss.", "subsp.", "var.", "biovar", "biotype", "serovar", "pathovar".
+_SUBSP = re.compile(r"\s+(?:subsp|ssp|ss|subspecies|subesp|var|biovar|bv|biotype|biotipo|serovar|"
+                    r"serotype|serotipo|sv|pathovar|pv)\.?\s+")
 _PARENS = re.compile(r"\s*[\(\[].*?[\)\]]\s*")
+_SPECIFIC_RANKS = ("species", "subspecies", "species group")
 _ABBREVIATION = re.compile(r"^([a-z]+)(?:\.\s*|\s+)([a-z]+)\.?$")
 
 
@@ -87,16 +90,26 @@ def not_in_taxonomy() -> frozenset[str]:
     return frozenset(fold(row["genus"]) for row in read_terms("organisms_not_in_taxonomy.tsv"))
 
 
-def match_term(text: str | None, collisions: frozenset[str] = frozenset()) -> Match:
+@dataclass(frozen=True)
+class WhonetContext:
+    """What the user's imported WHONET tables add: group codes that collide with species codes
+    (trap 7) and WHONET's own definition of each lower-case species code (code -> accepted mo)."""
+
+    collisions: frozenset[str] = frozenset()
+    species: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+NO_WHONET = WhonetContext()
+
+
+def match_term(text: str | None, whonet: WhonetContext = NO_WHONET) -> Match:
     """Resolve one distinct text (steps 1-10 of the module docstring)."""
     reason = bad_input_reason(text)
     vocab = vocabulary()
-    # An upper-case lab code beats a missing-value marker of the same letters ("NAN" is a code
-    # in microorganisms.codes; "NaN" and "nan" stay missing values).
-    if reason is not None and not (text and text.strip().isupper() and text.strip() in vocab.codes):
+    if reason is not None and not _is_code_not_marker(text, vocab):
         return unresolved(reason)
     term = text.strip()  # type: ignore[union-attr]
-    found = _by_identifier(term, vocab, collisions | case_collisions())
+    found = _by_whonet_code(term, whonet) or _by_identifier(term, vocab, whonet.collisions | case_collisions())
     if found is None:
         found = _by_name(fold(term), vocab, depth=0)
     if found is not None:
@@ -104,6 +117,22 @@ def match_term(text: str | None, collisions: frozenset[str] = frozenset()) -> Ma
     if looks_numeric(term):
         return unresolved("unresolved_number")
     return _fallback(fold(term), vocab)
+
+
+def _is_code_not_marker(text: str | None, vocab: Vocabulary) -> bool:
+    """"NAN" and "nan" are lab codes (Nannizzia in WHONET); "NaN" as written is a missing value:
+    a marker wins only when the cell matches it letter for letter, case included."""
+    if not text or text.strip() in exact_missing_terms():
+        return False
+    return text.strip().upper() in vocab.codes
+
+
+def _by_whonet_code(term: str, whonet: WhonetContext) -> Match | None:
+    """A lower-case code defined by the user's WHONET Organisms.txt (WHONET is the authority)."""
+    if not term.islower() or not whonet.species:
+        return None
+    mo = whonet.species.get(term)
+    return Match(mo, 1.0, False, "whonet", "resolved") if mo else None
 
 
 def _by_identifier(term: str, vocab: Vocabulary, collisions: frozenset[str]) -> Match | None:
@@ -161,23 +190,47 @@ def _rank_key(vocab: Vocabulary, mo: str) -> tuple:
 
 
 def _by_stripped_name(key: str, vocab: Vocabulary, depth: int) -> Match | None:
-    attempts = []
     if (spp := _SPP.match(key)) and spp.group(1) in vocab.genera:
         return _hit(vocab, vocab.genera[spp.group(1)], 1.0, "name", "genus_from_spp")
-    if complex_ := _COMPLEX.match(key):
-        attempts.append((complex_.group(1) or complex_.group(2), "complex_to_species"))
-    if _SUBSP.search(key):
-        attempts.append((_SUBSP.sub(" ", key), "subspecies_to_species"))
-    if _PARENS.search(key):
-        attempts.append((_PARENS.sub(" ", key).strip(), "qualifier_removed"))
-    words = key.split(" ")
-    if len(words) == 3 and words[0] in vocab.genera:
-        attempts.append((" ".join(words[:2]), "subspecies_to_species"))
-    for stripped, reason in attempts:
+    for stripped, reason in _stripped_forms(key, vocab):
         inner = _by_name(stripped, vocab, depth + 1)
-        if inner is not None and inner.code is not None:
-            return Match(inner.code, min(inner.score, 0.9), inner.uncertain, inner.matched_on, reason)
+        if inner is None or inner.code is None:
+            continue
+        if reason == "resolved":
+            return inner
+        # Dropping words may drop the meaning ("Staphylococcus, coagulase negative"): keep the
+        # answer only when what remains is still a species; a bare genus needs a human check.
+        vague = _rank(vocab, inner.code) not in _SPECIFIC_RANKS
+        return Match(inner.code, 0.5 if vague else min(inner.score, 0.9),
+                     inner.uncertain or vague, inner.matched_on, reason)
     return None
+
+
+def _stripped_forms(key: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """Shorter forms of a name to retry, in order, with the reason each one implies."""
+    forms = []
+    if _PARENS.search(key):
+        forms.append((_PARENS.sub(" ", key).strip(), "qualifier_removed"))
+    if complex_ := _COMPLEX.match(key):
+        core = complex_.group(1) or complex_.group(2)
+        # "Citrobacter amalonaticus group" is AMR's "... complex"; only then fall back to X.
+        forms += [(f"{core} complex", "resolved"), (core, "complex_to_species")]
+    if _SUBSP.search(key):
+        # "Campylobacter fetus ss. fetus" is the subspecies itself; an unknown one falls back.
+        forms.append((_SUBSP.sub(" ", key), "resolved"))
+        forms.append((" ".join(_SUBSP.split(key)[0].split(" ")[:2]), "subspecies_to_species"))
+    if "," in key:  # "Escherichia coli, enterotoxigenic (ETEC)", "Salmonella sp., nontypable"
+        forms.append((key.split(",", 1)[0].strip(), "qualifier_removed"))
+    words = key.split(" ")
+    if len(words) >= 3 and words[0] in vocab.genera:
+        # "Escherichia coli O157", "Vibrio cholerae El Tor": a species plus a type / serotype.
+        forms.append((" ".join(words[:2]), "subspecies_to_species" if len(words) == 3
+                      else "qualifier_removed"))
+    return forms
+
+
+def _rank(vocab: Vocabulary, mo: str) -> str | None:
+    return vocab.row(mo)["rank"]
 
 
 def _fallback(key: str, vocab: Vocabulary) -> Match:
@@ -241,23 +294,25 @@ def _matches_table(texts: list[str | None], matches: list[Match]) -> pa.Table:
 def resolve_organisms(values: object, *, whonet: object = "auto") -> pa.Table:
     """Resolve organism texts; one ORGANISM_MATCH row per input value, in input order.
 
-    `whonet` = "auto" uses the user's imported WHONET tables (if any) to detect upper-case codes
-    that WHONET also uses as group codes of another meaning; None ignores them; or pass a
-    `amrwatch.refdata.whonet.WhonetTables`.
+    `whonet` = "auto" uses the user's imported WHONET tables, if any: their lower-case species
+    codes (WHONET's own definition wins over AMR's code table) and the upper-case codes that
+    WHONET also uses as group codes; None ignores them; or pass a `WhonetTables`.
     """
     texts, indices = distinct(values)
-    collisions = _whonet_collisions(whonet)
-    matches = [match_term(text, collisions) for text in texts]
+    context = whonet_context(whonet)
+    matches = [match_term(text, context) for text in texts]
     return _matches_table(texts, matches).take(indices)
 
 
-def _whonet_collisions(whonet: object) -> frozenset[str]:
+def whonet_context(whonet: object) -> WhonetContext:
     if whonet is None:
-        return frozenset()
+        return NO_WHONET
     if whonet == "auto":
         from amrwatch.refdata import whonet as whonet_module
 
         whonet = whonet_module.load()
         if whonet is None:
-            return frozenset()
-    return whonet.case_collisions()  # type: ignore[attr-defined]
+            return NO_WHONET
+    from amrwatch.codes.whonet_map import species_codes
+
+    return WhonetContext(whonet.case_collisions(), dict(species_codes(whonet)))  # type: ignore[attr-defined]

@@ -91,11 +91,9 @@ def vocabulary() -> Vocabulary:
         if row["snomed"]:
             for concept in row["snomed"].split("|"):
                 vocab.snomed.setdefault(concept, accepted[mo])
-        if row["status"] == "synonym":
-            continue
-        if row["rank"] == "genus":
-            vocab.genera.setdefault(fold(row["genus"]), mo)
-        elif row["rank"] == "species" and row["genus"] and row["species"]:
+        if row["rank"] == "genus":  # accepted genera come first (sorted), synonyms fill gaps
+            vocab.genera.setdefault(fold(row["genus"]), accepted[mo])
+        elif row["rank"] == "species" and row["status"] != "synonym" and row["genus"] and row["species"]:
             genus, epithet = fold(row["genus"]), fold(row["species"])
             vocab.species.setdefault((genus[:1], epithet[:3]), []).append(
                 (genus, epithet, mo, row["prevalence"])

@@ -60,6 +60,12 @@ def missing_terms() -> dict[str, str]:
     return {fold(row["term"]): row["reason"] for row in read_terms("missing_terms.tsv")}
 
 
+@cache
+def exact_missing_terms() -> frozenset[str]:
+    """The markers exactly as listed (case included): "NaN" is missing, "nan" may be a code."""
+    return frozenset(row["term"] for row in read_terms("missing_terms.tsv"))
+
+
 def bad_input_reason(text: str | None) -> str | None:
     """Why `text` cannot be a term at all (closed set below), or None when it is worth resolving."""
     if text is None:

@@ -163,7 +163,7 @@ def _replace(staging: Path, target: Path) -> None:
     load_cached.cache_clear()
 
 
-@dataclass
+@dataclass(eq=False)  # identity-hashed: caches key on the loaded object
 class WhonetTables:
     """An imported WHONET folder; each accessor reads its Parquet table once."""
 
