@@ -84,9 +84,12 @@ class EarsC:
         with np.errstate(invalid="ignore"):
             if self.c3_bound == "surveillance":
                 upper = np.maximum(0.0, now + sd * (z - lags))
-            else:
-                upper = np.maximum(0.0, mean + sd * (1 + z - lags))
-        return Detection(mean, upper, _exceeds(now, upper))
+                return Detection(mean, upper, _exceeds(now, upper))
+            # when the two previous weeks already sum above z, any count alarms
+            upper = np.where(lags > z, 0.0, np.maximum(0.0, mean + sd * (1 + z - lags)))
+            c3 = lags + excess[2:]
+            alarm = np.where(np.isnan(c3), np.nan, (c3 > z).astype(np.float64))
+        return Detection(mean, upper, alarm)
 
 
 def _exceeds(y: np.ndarray, upper: np.ndarray) -> np.ndarray:

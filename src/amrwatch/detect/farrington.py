@@ -167,7 +167,8 @@ class Farrington:
 def reweighting(s: np.ndarray, threshold: float) -> np.ndarray:
     """Weights ω = γ s⁻² above the threshold, γ below, with Σω = n (Farrington 1996 §3.3)."""
     high = s > threshold
-    raw = np.where(high, s ** -2.0, 1.0)
+    raw = np.ones_like(s)
+    raw[high] = s[high] ** -2.0
     return raw * (len(s) / raw.sum())
 
 

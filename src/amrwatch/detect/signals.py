@@ -39,3 +39,62 @@ def signals_table(rows: list[dict[str, Any]]) -> pa.Table:
         if not isinstance(row.get("evidence"), str):
             row["evidence"] = json.dumps(row.get("evidence") or {}, sort_keys=True, default=str)
     return pa.Table.from_pylist(rows, schema=SIGNAL)
+
+
+def alarm_runs(detected: pa.Table) -> list[tuple[int, int]]:
+    """(first, last) row of every run of consecutive alarm weeks within one series."""
+    import numpy as np
+
+    alarm = np.asarray(detected.column("alarm").fill_null(False).to_pylist(), dtype=bool)
+    series = np.asarray(detected.column("series_id").to_pylist(), dtype=object)
+    new_series = np.r_[True, series[1:] != series[:-1]]
+    starts = np.flatnonzero(alarm & (new_series | ~np.r_[False, alarm[:-1]]))
+    ends = np.flatnonzero(alarm & (np.r_[new_series[1:], True] | ~np.r_[alarm[1:], False]))
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def aberration_signals(detected: pa.Table, algorithm: str, severity: str = "medium") -> pa.Table:
+    """One signal per run of alarm weeks; the run's first week identifies the event, so the
+    weeks that follow extend the same signal instead of raising new ones.
+
+    Optional columns `country`, `lab_code`, `mo`, `phenotype`, `week_start` fill the signal.
+    """
+    rows = []
+    columns = set(detected.column_names)
+    for first, last in alarm_runs(detected):
+        head, tail = detected.slice(first, 1).to_pylist()[0], detected.slice(last, 1).to_pylist()[0]
+        weeks = detected.slice(first, last - first + 1)
+        rows.append({
+            "signal_id": signal_id("aberration", algorithm, head["series_id"], head["week_index"]),
+            "kind": "aberration", "detector": algorithm, "severity": severity,
+            **{c: head.get(c) for c in ("country", "lab_code", "mo", "phenotype") if c in columns},
+            "window_start": head.get("week_start"), "window_end": tail.get("week_start"),
+            "evidence": {
+                "series_id": head["series_id"], "algorithm": algorithm,
+                "weeks": weeks.column("week_index").to_pylist(),
+                "observed": weeks.column("observed").to_pylist(),
+                "expected": weeks.column("expected").to_pylist(),
+                "upperbound": weeks.column("upperbound").to_pylist(),
+            },
+        })
+    return signals_table(rows)
+
+
+def cluster_signals(clusters: pa.Table, category: dict[str, Any], severity: str = "high") -> pa.Table:
+    """One signal per scan cluster whose recurrence interval passes the threshold.
+
+    The event is the category, the centre lab and the first day of the window; `category` holds
+    what was scanned (e.g. {"phenotype": "CRE"} or {"mo": …}) and goes into the signal.
+    """
+    rows = []
+    for cluster in clusters.filter(clusters.column("signal")).to_pylist():
+        key = json.dumps(category, sort_keys=True)
+        rows.append({
+            "signal_id": signal_id("cluster", key, cluster["centre_lab"], cluster["window_start"]),
+            "kind": "cluster", "detector": "scan", "severity": severity,
+            "lab_code": cluster["centre_lab"], "mo": category.get("mo"),
+            "phenotype": category.get("phenotype"), "country": category.get("country"),
+            "window_start": cluster["window_start"], "window_end": cluster["window_end"],
+            "evidence": {**cluster, "category": category},
+        })
+    return signals_table(rows)

@@ -1,0 +1,159 @@
+"""`amrwatch detect`: aberrations in weekly counts, space-time clusters, alert rules.
+
+Also `amrwatch bench scan` (the scan benchmark of issue 8).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from amrwatch.cli.bench import bench_app, peak_rss_mib
+
+detect_app = typer.Typer(help="Detect emerging resistance and clusters: aberrations, scan, rules.")
+console = Console()
+ALGORITHMS = ("farrington", "ears-c1", "ears-c2", "ears-c3", "cusum")
+
+
+@detect_app.command("aberrations")
+def aberrations(
+    series: Path = typer.Argument(..., help="Weekly counts: series_id, week_index, observed [, population]."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the series with expected, upperbound, alarm."),
+    algorithm: str = typer.Option("farrington", "--algorithm", "-a", help="farrington | ears-c1 | ears-c2 | ears-c3 | cusum."),
+    monitor_from: int = typer.Option(None, help="First week_index to monitor (default: as soon as the algorithm has enough history)."),
+    signals: Path = typer.Option(None, help="Also write one signal per run of alarm weeks here (.csv or .parquet)."),
+) -> None:
+    """Flag weeks with more cases than expected, as R `surveillance` does (Farrington flexible
+    with Noufaily's improvements, EARS C1/C2/C3, CUSUM)."""
+    from amrwatch.detect import detect_aberrations, detector
+    from amrwatch.detect.signals import aberration_signals
+    from amrwatch.tables import read_table, write_table
+
+    if algorithm not in ALGORITHMS:
+        from amrwatch.errors import ConfigurationError
+
+        raise ConfigurationError("Unknown algorithm", {"algorithm": algorithm},
+                                 hint=f"use one of: {', '.join(ALGORITHMS)}")
+    method = detector(algorithm, monitor_from=monitor_from)
+    result = detect_aberrations(read_table(series), method, source=str(series))
+    write_table(result, out)
+    _report_series(result, algorithm, out)
+    if signals is not None:
+        write_table(aberration_signals(result, algorithm), signals)
+
+
+def _report_series(result, algorithm: str, out: Path) -> None:
+    import pyarrow.compute as pc
+
+    alarms = int(pc.sum(pc.cast(result.column("alarm").fill_null(False), "int64")).as_py() or 0)
+    ids = result.column("series_id")
+    monitored = pc.unique(ids.filter(pc.is_valid(result.column("upperbound"))))
+    unmonitored = len(pc.unique(ids)) - len(monitored)
+    console.print(f"{algorithm}: {alarms} alarm week(s) in {len(pc.unique(ids))} series → {out}")
+    if unmonitored:
+        console.print(f"[yellow]{unmonitored} series had too little history (or too few cases) "
+                      "to give any bound; their rows have empty expected/upperbound/alarm.[/]")
+
+
+@detect_app.command("scan")
+def scan_command(
+    cases: Path = typer.Argument(..., help="One row per case: lab_code, specimen_date [, grouping columns]."),
+    labs: Path = typer.Option(..., "--labs", help="Lab registry with lab_code, latitude, longitude [, country]."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the clusters."),
+    by: str = typer.Option(None, help="Comma-separated columns to scan separately, e.g. mo,phenotype."),
+    end: str = typer.Option(None, help="Last day of the study period, YYYY-MM-DD (default: last case)."),
+    max_window_days: int = typer.Option(60, help="Longest cluster duration in days."),
+    study_days: int = typer.Option(365, help="Days of data in the study period (baseline + window)."),
+    max_labs: int = typer.Option(20, help="Most labs in one cluster (a lab and its nearest labs)."),
+    replications: int = typer.Option(999, help="Monte Carlo replications for the p-value."),
+    signals: Path = typer.Option(None, help="Also write one signal per cluster above the recurrence threshold (.csv or .parquet)."),
+) -> None:
+    """Find space-time clusters ending today (Kulldorff's space-time permutation scan)."""
+    from amrwatch.detect.runner import scan_groups
+    from amrwatch.detect.scan import SpaceTimeScan
+    from amrwatch.tables import read_table, write_table
+
+    params = SpaceTimeScan(max_window_days=max_window_days, study_days=study_days,
+                           max_labs=max_labs, replications=replications)
+    columns = [c.strip() for c in by.split(",")] if by else []
+    clusters, found = scan_groups(read_table(cases), read_table(labs), params, columns, _date(end))
+    write_table(_flat(clusters) if out.suffix.lower() != ".parquet" else clusters, out)
+    console.print(f"{clusters.num_rows} cluster(s), {found.num_rows} above the recurrence "
+                  f"threshold ({params.min_recurrence_days:g} days) → {out}")
+    if signals is not None:
+        write_table(found, signals)
+
+
+def _flat(clusters):
+    """Labs as "A;B;C" for TSV/CSV, which hold no lists."""
+    import pyarrow.compute as pc
+
+    index = clusters.schema.get_field_index("labs")
+    return clusters.set_column(index, "labs", pc.binary_join(clusters.column("labs"), ";"))
+
+
+def _date(text: str | None):
+    import datetime as dt
+
+    from amrwatch.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise InputError("Not a date", {"option": "--end", "value": text}, hint="write YYYY-MM-DD") from error
+
+
+@detect_app.command("rules")
+def rules_command(
+    results: Path = typer.Argument(..., help="Interpreted results: country, lab_code, isolate_id, specimen_date, mo, ab, sir."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the signals (.csv or .parquet: evidence is JSON)."),
+    rules: Path = typer.Option(None, help="Rule file (default: the packaged rules.yaml)."),
+    language: str = typer.Option("en", help="Language of the summary: es, pt, en, fr."),
+) -> None:
+    """First occurrences (CRE, VRSA, colistin-R, Candida auris, PDR), EUCAST exceptional
+    phenotypes and requests to send isolates to the reference lab."""
+    from amrwatch.detect.rules import evaluate_rules, load_rules
+    from amrwatch.tables import read_table, write_table
+
+    ruleset = load_rules(rules)
+    found = evaluate_rules(read_table(results), ruleset)
+    write_table(found, out)
+    console.print(f"{found.num_rows} signal(s) → {out}")
+    for rule in ruleset.rules:
+        n = sum(1 for d in found.column("detector").to_pylist() if d == rule["id"])
+        if n:
+            console.print(f"  {rule['id']}: {n} — {ruleset.describe(rule['id'], language)}")
+
+
+@bench_app.command("scan")
+def bench_scan(
+    cases: int = typer.Option(10_000, help="Number of cases."),
+    labs: int = typer.Option(200, help="Number of labs."),
+    days: int = typer.Option(365, help="Days in the study period."),
+    replications: int = typer.Option(999, help="Monte Carlo replications."),
+) -> None:
+    """Space-time permutation scan on random cases with one planted cluster; prints the time."""
+    import time
+
+    from amrwatch.detect.runner import benchmark_data
+    from amrwatch.detect.scan import SpaceTimeScan, scan
+
+    case_table, lab_table = benchmark_data(cases, labs, days)
+    started = time.perf_counter()
+    clusters = scan(case_table, lab_table, SpaceTimeScan(study_days=days, replications=replications))
+    elapsed = time.perf_counter() - started
+    top = clusters.slice(0, 1).to_pylist()[0] if clusters.num_rows else {}
+    console.print(f"scan: {cases:,} cases, {labs} labs, {days} days, {replications} replications: "
+                  f"{elapsed:.1f} s, peak memory {peak_rss_mib():.0f} MiB")
+    if top:
+        console.print(f"most likely cluster: {top['labs']} {top['window_start']}–{top['window_end']}, "
+                      f"{top['observed']} cases vs {top['expected']:.1f} expected, "
+                      f"p = {top['p_value']:.3f}, recurrence {top['recurrence_days']:.0f} days")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(detect_app, name="detect")

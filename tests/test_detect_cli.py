@@ -1,0 +1,63 @@
+"""`amrwatch detect …` on files, as a user runs it (subprocess: real exit codes and messages)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+
+from amrwatch.tables import read_table, write_table
+
+FIXTURES = Path(__file__).parent / "fixtures" / "detect"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "amrwatch", *args], capture_output=True, text=True)
+
+
+def test_aberrations_command_writes_alarms_and_signals(tmp_path: Path) -> None:
+    out, signals = tmp_path / "out.tsv", tmp_path / "signals.csv"
+    done = _run("detect", "aberrations", str(FIXTURES / "series.tsv"), "-o", str(out),
+                "--algorithm", "ears-c2", "--signals", str(signals))
+    assert done.returncode == 0, done.stderr
+    result, reference = read_table(out), read_table(FIXTURES / "ears_c2.tsv")
+    alarms = {(r["series_id"], r["week_index"]) for r in result.to_pylist() if r["alarm"] == "true"}
+    expected = {(r["series_id"], r["week_index"]) for r in reference.to_pylist() if r["alarm"] == "TRUE"}
+    assert alarms == expected
+    runs = read_table(signals)
+    assert 0 < runs.num_rows <= len(alarms)
+    assert all(json.loads(e)["algorithm"] == "ears-c2" for e in runs.column("evidence").to_pylist())
+
+
+def test_aberrations_command_rejects_bad_input_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    write_table(pa.table({"series_id": ["a", "a"], "week_index": ["1", "2"], "observed": ["1", "x"]}), bad)
+    done = _run("detect", "aberrations", str(bad), "-o", str(tmp_path / "o.tsv"))
+    assert done.returncode == 2
+    assert "observed" in done.stderr and "row=2" in done.stderr and "Traceback" not in done.stderr
+    done = _run("detect", "aberrations", str(bad), "-o", str(tmp_path / "o.tsv"), "--algorithm", "c9")
+    assert done.returncode == 2 and "farrington" in done.stderr
+
+
+def test_rules_and_scan_commands(tmp_path: Path) -> None:
+    results = tmp_path / "results.csv"
+    write_table(pa.table({
+        "country": ["GTM"], "lab_code": ["GT1"], "isolate_id": ["c1"], "specimen_date": ["2025-02-10"],
+        "mo": ["F_CANDD_AURS"], "ab": [None], "sir": [None]}), results)
+    done = _run("detect", "rules", str(results), "-o", str(tmp_path / "s.parquet"), "--language", "es")
+    assert done.returncode == 0, done.stderr
+    assert "Primer aislamiento de Candida auris" in done.stdout
+    assert read_table(tmp_path / "s.parquet").num_rows == 4  # lab, country, region + referral
+
+    cases, labs = tmp_path / "cases.csv", tmp_path / "labs.csv"
+    write_table(pa.table({"lab_code": ["A"] * 5 + ["B"] * 5,
+                          "specimen_date": ["2025-01-01"] * 5 + ["2025-01-02"] * 5}), cases)
+    write_table(pa.table({"lab_code": ["A", "B"], "latitude": ["-12.0", "-12.1"],
+                          "longitude": ["-77.0", "-77.1"]}), labs)
+    done = _run("detect", "scan", str(cases), "--labs", str(labs), "-o", str(tmp_path / "c.tsv"),
+                "--replications", "99", "--max-window-days", "2", "--study-days", "2")
+    assert done.returncode == 0, done.stderr
+    assert read_table(tmp_path / "c.tsv").column("centre_lab").to_pylist() == ["B"]
