@@ -53,6 +53,9 @@ def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None =
         return "skip"
 
     body = text.split("\n", 1)[1] if "\n" in text else ""
+    if not body.strip():
+        empty = pa.table({name: pa.array([], pa.string()) for name in header})
+        return Delimited(_number_rows(empty, [], 0), delimiter, header, 0)
     try:
         table = pacsv.read_csv(
             io.BytesIO(body.encode("utf-8")),

@@ -216,7 +216,7 @@ def _ages(frame: Frame, specimen_date: pa.Array, order: str | None, ctx: Context
     issues.add_many("unparseable_age", rows.filter(unreadable), frame.where("age"),
                     frame["age"].filter(unreadable))
     birth = _other_date(frame, "birth_date", order, ctx, issues)
-    years = pc.coalesce(years, _completed_years(birth, specimen_date))
+    years = pc.coalesce(years, completed_years(birth, specimen_date))
     implausible = pc.fill_null(pc.or_(pc.less(years, 0), pc.greater(years, MAX_AGE)), False)
     # The value is the computed age, never the birth date it may come from.
     issues.add_many("implausible_age", rows.filter(implausible), frame.where("age"),
@@ -224,7 +224,7 @@ def _ages(frame: Frame, specimen_date: pa.Array, order: str | None, ctx: Context
     return pc.if_else(implausible, pa.scalar(None, pa.float64()), years)
 
 
-def _completed_years(birth: pa.Array, on: pa.Array) -> pa.Array:
+def completed_years(birth: pa.Array, on: pa.Array) -> pa.Array:
     years = pc.subtract(pc.year(on), pc.year(birth))
     before_birthday = pc.less(
         pc.add(pc.multiply(pc.month(on), 100), pc.day(on)),

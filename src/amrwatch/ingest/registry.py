@@ -104,6 +104,9 @@ def detect(raw: bytes, path: Path, mapping: Mapping | None) -> str:
     for name in ("excel", "fhir", "hl7", "whonet"):
         if READERS[name].sniff(raw[:65536], path):
             return name
+    from amrwatch.ingest.encoding import decode
+
+    decode(raw, path.name)  # an empty or binary file gets its own, clearer reason
     raise InputError(
         "Cannot tell the format of the file", {"file": str(path), "reason": "unknown_format"},
         hint="pass --format whonet|csv|excel|fhir|hl7 (and --mapping MAP.yaml for a LIS file)",

@@ -76,19 +76,25 @@ def _repeat(value: str | None, n: int) -> pa.Array:
 
 
 def summary(issues: pa.Table) -> list[dict[str, Any]]:
-    """Counts per (severity, reason, column), most frequent first, with what to do."""
+    """Counts per (severity, reason): errors first, then the most frequent, with what to do."""
     if issues.num_rows == 0:
         return []
-    grouped = issues.group_by(["severity", "reason", "column"]).aggregate(
-        [([], "count_all"), ("value", "min")]
-    ).sort_by([("count_all", "descending"), ("reason", "ascending")])
+    grouped = issues.group_by(["severity", "reason"]).aggregate(
+        [([], "count_all"), ("value", "min"), ("column", "distinct")]
+    ).sort_by([("severity", "ascending"), ("count_all", "descending"), ("reason", "ascending")])
     table = reasons()
     return [
-        {"severity": r["severity"], "reason": r["reason"], "column": r["column"],
+        {"severity": r["severity"], "reason": r["reason"], "columns": _few(r["column_distinct"]),
          "count": r["count_all"], "example": r["value_min"],
          "what_to_do": table[r["reason"]]["what_to_do"]}
         for r in grouped.to_pylist()
     ]
+
+
+def _few(names: list[str | None], limit: int = 4) -> str:
+    shown = sorted(n for n in names if n)
+    more = f" +{len(shown) - limit}" if len(shown) > limit else ""
+    return ", ".join(shown[:limit]) + more
 
 
 def as_json(report: dict[str, Any], issues: pa.Table) -> str:
@@ -135,10 +141,10 @@ def print_report(report: dict[str, Any], issues: pa.Table, console: Any, limit: 
     if not rows_:
         console.print("No problems found.")
         return
-    view = Table("severity", "reason", "column", "count", "example", "what to do")
+    view = Table("severity", "reason", "columns", "count", "example", "what to do")
     for row in rows_[:limit]:
         colour = "red" if row["severity"] == "error" else "yellow"
-        view.add_row(f"[{colour}]{row['severity']}[/]", row["reason"], row["column"] or "",
+        view.add_row(f"[{colour}]{row['severity']}[/]", row["reason"], row["columns"],
                      f"{row['count']:,}", row["example"] or "", row["what_to_do"])
     console.print(view)
     if len(rows_) > limit:

@@ -1,0 +1,126 @@
+"""`amrwatch ingest` (a lab's file into the store, with a validation report) and
+`amrwatch pseudonymise` (run at the lab: a copy of an export without personal identifiers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+FORMATS = "whonet|csv|excel|fhir|hl7"
+
+
+def ingest(
+    file: Path = typer.Argument(..., help="The lab's export: WHONET, CSV/Excel, FHIR JSON, HL7."),
+    lab: str = typer.Option(..., "--lab", help="Laboratory code, e.g. AR-001."),
+    country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-3 code, e.g. ARG."),
+    format: str = typer.Option(None, "--format", help=f"{FORMATS} (default: recognised)."),
+    mapping: Path = typer.Option(None, "--mapping", help="YAML mapping of a LIS CSV/Excel file."),
+    db: str = typer.Option(None, "--db", help="Store: DuckDB file or postgresql:// URL "
+                           "(default: $AMRWATCH_DB, else amrwatch.duckdb here)."),
+    date_order: str = typer.Option(None, "--date-order", help="dmy, mdy or ymd (default: read "
+                                   "from the dates, refused when ambiguous)."),
+    guideline: str = typer.Option(None, "--guideline", help='Guideline the lab reports S/I/R '
+                                  'under, e.g. "CLSI 2023" (checks its categories).'),
+    interpret: str = typer.Option(None, "--interpret", help='Interpret the new results under '
+                                  'this guideline, e.g. "EUCAST 2025".'),
+    key_file: Path = typer.Option(None, "--key-file", help="The lab's pseudonymisation key "
+                                  "(default: $AMRWATCH_HOME/keys/<lab>.key, created if absent)."),
+    report_dir: Path = typer.Option(Path("amrwatch-reports"), "--report-dir",
+                                    help="Folder for the JSON and HTML reports."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse a file that still carries "
+                                "names, birth dates or raw patient ids."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; store nothing."),
+) -> None:
+    """Read a lab's file, validate every row, pseudonymise patients and store accepted rows."""
+    from amrwatch.errors import InputError
+    from amrwatch.ingest import read_upload
+    from amrwatch.ingest.pseudonymise import key_path, load_or_create_key
+    from amrwatch.ingest.report import print_report, write_reports
+
+    key, created = load_or_create_key(key_file or key_path(lab))
+    if created:
+        console.print(f"Created the pseudonymisation key {key_file or key_path(lab)}; "
+                      "back it up: without it the same patients get new pseudonyms.")
+    try:
+        result = read_upload(file, format, mapping, lab=lab, country=country, key=key,
+                             date_order=date_order, lab_guideline=guideline, strict=strict)
+    except InputError as error:
+        _report_rejected_file(file, lab, country, error, report_dir)
+        raise
+    report = result.report()
+    print_report(report, result.issues, console)
+    json_path, html_path = write_reports(report, result.issues, report_dir)
+    console.print(f"Report: {html_path} and {json_path}")
+    if result.isolates.num_rows == 0:
+        raise InputError("No row of the file could be accepted; nothing was stored",
+                         {"file": str(file), "errors": result.errors},
+                         hint=f"open {html_path} to see why each row was rejected")
+    if not dry_run:
+        _store(result, db, interpret)
+
+
+def _store(result, db: str | None, interpret: str | None) -> None:
+    from amrwatch.store import open_store
+
+    with open_store(db) as store:
+        outcome = store.add_upload(result.lab_code, result.country, result.file, result.sha256,
+                                   result.reader, result.isolates, result.ast_results,
+                                   result.report())
+        console.print(outcome.message())
+        if interpret and not outcome.already_ingested:
+            summary = store.reinterpret(interpret, upload_id=outcome.upload_id)
+            console.print(f"{summary['interpretations']:,} results interpreted under "
+                          f"{summary['guideline']}.")
+
+
+def _report_rejected_file(file: Path, lab: str, country: str, error, report_dir: Path) -> None:
+    """A rejected file still gets its JSON/HTML report, with the one file-level issue."""
+    from amrwatch.ingest.report import Issues, reasons, write_reports
+
+    reason = error.context.get("reason")
+    if reason not in reasons():
+        return
+    issues = Issues(file.name)
+    issues.add(reason, column=error.context.get("columns"), message=error.message)
+    report = {"file": file.name, "reader": None, "sha256": None, "lab_code": lab,
+              "country": country, "encoding": None, "quality": None,
+              "counts": dict.fromkeys(("rows_read", "isolates_accepted", "rows_rejected",
+                                       "results_read", "results_accepted"), 0)}
+    write_reports(report, issues.table(), report_dir)
+
+
+def pseudonymise(
+    file: Path = typer.Argument(..., help="WHONET export or LIS CSV with patient identifiers."),
+    key_file: Path = typer.Option(..., "--key-file", help="The lab's secret key (created if "
+                                  "absent; keep it at the lab and back it up)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the pseudonymised copy."),
+    mapping: Path = typer.Option(None, "--mapping", help="YAML mapping of a LIS file."),
+    date_order: str = typer.Option(None, "--date-order", help="dmy, mdy or ymd."),
+) -> None:
+    """Run at the lab: replace patient ids by keyed pseudonyms, drop names, birth dates and
+    comments, and turn birth dates into ages, before a file leaves the laboratory."""
+    from amrwatch.ingest.deidentify import pseudonymise_file
+    from amrwatch.ingest.mapping import load_mapping
+    from amrwatch.ingest.pseudonymise import load_or_create_key
+
+    key, created = load_or_create_key(key_file)
+    if created:
+        console.print(f"Created a new key in {key_file}; back it up and keep it at the lab.")
+    done = pseudonymise_file(file, key, out, load_mapping(mapping) if mapping else None,
+                             date_order)
+    console.print(
+        f"Wrote {out}: {done.rows_written:,} rows; patient id column "
+        f"{done.pseudonymised or '(none found)'} pseudonymised; dropped "
+        f"{', '.join(done.dropped) or 'no identifier columns'}; "
+        f"{done.ages_from_birth_date:,} ages computed from birth dates.")
+    if done.rows_skipped:
+        console.print(f"[yellow]{done.rows_skipped:,} rows could not be read and were left out "
+                      "(wrong number of fields).[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("pseudonymise")(pseudonymise)
