@@ -157,3 +157,22 @@ def simulate_coverage(n_total: np.ndarray, n_tested: np.ndarray, n_susceptible: 
     susceptible = rng.beta(1 + n_susceptible, 1 + n_tested - n_susceptible,
                            size=(simulations, len(n_total)))
     return (incidence * susceptible).sum(axis=1)
+
+
+def to_html(result: pa.Table, title: str = "Antibiogram", min_n: int = 30, level: float = 0.95,
+            combine_si: bool = True) -> str:
+    """A readable antibiogram page: organisms as rows, regimens as columns, insufficient cells marked."""
+    import jinja2
+
+    rows = result.to_pylist()
+    for row in rows:  # syndromic antibiograms: one table row per syndrome x organism
+        if row.get("syndromic_group") is not None:
+            row["organism"] = f"{row['syndromic_group']} · {row['organism']}"
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("amrwatch.analyse", "templates"), autoescape=True)
+    return environment.get_template("antibiogram.html").render(
+        title=title, rows=rows, min_n=min_n, level=f"{level:.0%}", combine_si=combine_si,
+        group_label="Organism",
+        organisms=sorted({r["organism"] for r in rows if r["organism"] is not None}),
+        regimens=list(dict.fromkeys(r["regimen"] for r in rows)),
+        cells={(r["organism"], r["regimen"]): r for r in rows})

@@ -255,3 +255,19 @@ def indicators(table: pa.Table, organism: str | None = None,
         WITH p AS (PIVOT flags ON label IN ({names}) USING first(flag) GROUP BY {keys})
         SELECT l.*, p.* EXCLUDE ({keys}) FROM listing l LEFT JOIN p ON {on2}""").to_arrow_table()
     return _attach(table, result, key) if not isolates.is_long(table) else result
+
+
+def mdro_with_indicators(table: pa.Table, organism: str | None = None,
+                         nonsusceptible: str | None = None) -> pa.Table:
+    """`mdro()` and `indicators()` in one table (wide: input rows; long: one row per isolate)."""
+    classes = mdro(table, organism, nonsusceptible)
+    if not isolates.is_long(table):
+        return indicators(classes, organism)
+    flags = indicators(table, organism)
+    key = isolates.isolate_key(table)
+    con = duckdb.connect()
+    con.register("classes", classes)
+    con.register("flags", flags)
+    on = " AND ".join(f'c."{k}" IS NOT DISTINCT FROM f."{k}"' for k in key)
+    names = ", ".join(f'f."{n}"' for n in definitions("resistance_indicators")["indicators"])
+    return con.sql(f"SELECT c.*, {names} FROM classes c LEFT JOIN flags f ON {on}").to_arrow_table()
