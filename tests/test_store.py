@@ -278,3 +278,84 @@ def test_reading_commands_do_not_create_a_store(tmp_path) -> None:
     with pytest.raises(StoreError, match="No store found"):
         open_store(tmp_path / "missing.duckdb", create=False)
     assert not (tmp_path / "missing.duckdb").exists()
+
+
+# --- interpretation ------------------------------------------------------------------------
+
+def engine_reference(store, guideline: str, policy: str) -> list[tuple]:
+    """What the interpretation engine says when called directly on the stored rows."""
+    from amrwatch.interpret import interpret
+
+    rows = store.query(
+        "SELECT a.ast_id, a.lab_code || '|' || a.isolate_id AS isolate_id, i.mo AS organism, "
+        "a.ab AS antimicrobial, a.method, a.value_raw AS value, a.potency, "
+        "coalesce(i.specimen_type = 'URINE', false) AS uti FROM ast_result a "
+        "JOIN isolate i ON i.lab_code = a.lab_code AND i.isolate_id = a.isolate_id")
+    result = interpret(rows, guideline=guideline, policy=policy).sort_by("ast_id")
+    return list(zip(*(result[c].to_pylist() for c in ("ast_id", "sir", "reason",
+                                                       "breakpoint_id")), strict=True))
+
+
+def stored(store, guideline: str, policy: str) -> list[tuple]:
+    table = store.query("SELECT ast_id, sir, reason, breakpoint_id FROM interpretation "
+                        "WHERE guideline = ? AND policy = ? ORDER BY ast_id", [guideline, policy])
+    return list(zip(*(table[c].to_pylist() for c in table.column_names), strict=True))
+
+
+@pytest.mark.parametrize("policy", ["default", "amr"])
+def test_reinterpret_stores_what_the_engine_says_for_every_result(store_url, policy) -> None:
+    with open_store(store_url) as store:
+        add(store, *small_upload(15))
+        summary = store.reinterpret("EUCAST 2025", policy=policy)
+        assert summary["interpretations"] == 15 * TESTS_PER_ISOLATE
+        assert stored(store, "EUCAST 2025", policy) == engine_reference(store, "EUCAST 2025",
+                                                                         policy)
+
+
+def test_guideline_versions_live_side_by_side(store_url) -> None:
+    with open_store(store_url) as store:
+        add(store, *small_upload(8))
+        store.reinterpret("EUCAST 2025")
+        store.reinterpret("CLSI 2024")
+        first = stored(store, "EUCAST 2025", "default")
+        store.reinterpret("EUCAST 2025")  # again: replaces its own rows only
+        status = store.status()
+        flat = store.isolate_results(guideline="CLSI 2024")
+        actions = store.query("SELECT action, target FROM audit WHERE action = 'reinterpret'")
+    n = 8 * TESTS_PER_ISOLATE
+    assert status["interpretations"] == {"CLSI 2024": n, "EUCAST 2025": n}
+    assert stored_rows_equal(first, n)
+    assert set(flat["guideline"].to_pylist()) == {"CLSI 2024"} and flat.num_rows == n
+    assert actions["target"].to_pylist() == ["EUCAST 2025", "CLSI 2024", "EUCAST 2025"]
+
+
+def stored_rows_equal(rows: list[tuple], n: int) -> bool:
+    return len(rows) == n and len({row[0] for row in rows}) == n
+
+
+def test_reinterpreting_one_upload_leaves_the_others(store_url) -> None:
+    with open_store(store_url) as store:
+        first = add(store, *small_upload(5), sha="a")
+        second = add(store, *small_upload(5, first=50), sha="b")
+        store.reinterpret("EUCAST 2025")
+        before = store.query("SELECT ast_id, computed_at FROM interpretation "
+                             "WHERE ast_id IN (SELECT ast_id FROM ast_result WHERE upload_id = ?)"
+                             " ORDER BY ast_id", [first.upload_id])
+        store.reinterpret("EUCAST 2025", upload_id=second.upload_id)
+        after = store.query("SELECT ast_id, computed_at FROM interpretation "
+                            "WHERE ast_id IN (SELECT ast_id FROM ast_result WHERE upload_id = ?)"
+                            " ORDER BY ast_id", [first.upload_id])
+        total = store.status()["interpretations"]["EUCAST 2025"]
+    assert after.equals(before)
+    assert total == 10 * TESTS_PER_ISOLATE
+
+
+def test_unknown_guideline_changes_nothing(store_url) -> None:
+    from amrwatch.errors import ConfigurationError
+
+    with open_store(store_url) as store:
+        add(store, *small_upload(5))
+        store.reinterpret("EUCAST 2025")
+        with pytest.raises(ConfigurationError):
+            store.reinterpret("EUCAST 1850")
+        assert store.status()["interpretations"] == {"EUCAST 2025": 5 * TESTS_PER_ISOLATE}

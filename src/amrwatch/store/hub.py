@@ -210,21 +210,11 @@ class Store:
         Earlier interpretations under other guideline versions or policies stay side by side;
         this guideline+policy's rows are replaced in one transaction.
         """
-        inputs = ri.distinct_inputs(self.backend, upload_id)
-        categories = ri.categorise(inputs, guideline, policy)
-        if not categories.num_rows:
-            return {"guideline": guideline, "policy": policy, "interpretations": 0,
-                    "distinct_inputs": 0}
-        label = categories["guideline"].drop_null()
-        label = label[0].as_py() if len(label) else guideline
         computed_at = up.now()
         with self.backend.transaction():
-            written = ri.store_categories(self.backend, categories, label, policy, computed_at,
-                                          upload_id)
-            summary = {"guideline": label, "policy": policy, "interpretations": written,
-                       "distinct_inputs": inputs.num_rows, "upload_id": upload_id,
-                       "computed_at": computed_at.isoformat()}
-            self.audit(actor, "reinterpret", label, summary)
+            summary = ri.run(self.backend, guideline, policy, upload_id, computed_at)
+            summary |= {"upload_id": upload_id, "computed_at": computed_at.isoformat()}
+            self.audit(actor, "reinterpret", summary["guideline"], summary)
         return summary
 
 

@@ -1,9 +1,13 @@
 """(Re)interpretation of stored AST results under one guideline version and policy.
 
-Distinct (organism, antimicrobial, method, value, potency, uti) combinations are far fewer than
-AST rows (docs/design.md, "Interpretation as a relational join"): the store reads them, the
-interpretation engine categorises them in batches, and one INSERT … SELECT joins the categories
-back to every AST result. Rows of other guideline versions or policies are left untouched.
+Two ways through the interpretation engine, chosen by the policy (interpret/data/policies.yaml):
+- a policy with expert rules reads across the results of one isolate, so AST rows go to the engine
+  with their isolate, in batches that never split an isolate;
+- otherwise each result depends only on (organism, antimicrobial, method, value, potency, uti):
+  those distinct combinations, far fewer than AST rows (docs/design.md, "Interpretation as a
+  relational join"), are interpreted once and joined back to every AST row in SQL.
+New rows are written first, then this guideline+policy's older rows (in scope) are deleted, all
+in one transaction; other guideline versions and policies stay untouched.
 """
 
 from __future__ import annotations
@@ -11,64 +15,105 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from amrwatch.store.backend import Backend
 
-BATCH_ROWS = 250_000
+ISOLATES_PER_BATCH = 50_000
+COMBINATIONS_PER_BATCH = 250_000
 
 # `uti`: a result from a GLASS URINE specimen is read with the urinary-tract breakpoints where the
-# guideline has them (AMR as.sir(uti = TRUE) behaviour, shared/specs/amr-as-sir-behaviour.md).
+# guideline has them (AMR as.sir(uti = TRUE), shared/specs/amr-as-sir-behaviour.md).
 UTI = "coalesce(i.specimen_type = 'URINE', false)"
-JOIN_ISOLATE = "JOIN isolate i ON i.lab_code = a.lab_code AND i.isolate_id = a.isolate_id"
+FROM = ("FROM ast_result a "
+        "JOIN isolate i ON i.lab_code = a.lab_code AND i.isolate_id = a.isolate_id")
+INPUT = (f"i.mo AS organism, a.ab AS antimicrobial, a.method, a.value_raw AS value, a.potency, "
+         f"{UTI} AS uti")
 
-DISTINCT_INPUT = f"""
-SELECT DISTINCT i.mo AS organism, a.ab AS antimicrobial, a.method, a.value_raw AS value,
-       a.potency, {UTI} AS uti
-FROM ast_result a {JOIN_ISOLATE}
-"""
-
-# chr(30) (record separator) stands for NULL so that the join can be a hash join on PostgreSQL,
-# which cannot hash IS NOT DISTINCT FROM; it never occurs in a lab's codes or values.
-KEYS = ("organism", "antimicrobial", "method", "value", "potency")
-SOURCE = {"organism": "i.mo", "antimicrobial": "a.ab", "method": "a.method",
-          "value": "a.value_raw", "potency": "a.potency"}
-MATCH = " AND ".join(f"coalesce(r.{key}, chr(30)) = coalesce({SOURCE[key]}, chr(30))"
-                     for key in KEYS) + f" AND r.uti = {UTI}"
+# chr(30) (record separator) stands for NULL so that the join back is a hash join on
+# PostgreSQL, which cannot hash IS NOT DISTINCT FROM; it never occurs in a lab's codes or values.
+KEYS = {"organism": "i.mo", "antimicrobial": "a.ab", "method": "a.method",
+        "value": "a.value_raw", "potency": "a.potency"}
+MATCH = " AND ".join(f"coalesce(r.{key}, chr(30)) = coalesce({column}, chr(30))"
+                     for key, column in KEYS.items()) + f" AND r.uti = {UTI}"
 
 
-def distinct_inputs(backend: Backend, upload_id: int | None) -> pa.Table:
-    """The AST_INPUT combinations to interpret (all uploads, or one)."""
-    if upload_id is None:
-        return backend.query(DISTINCT_INPUT)
-    return backend.query(DISTINCT_INPUT + " WHERE a.upload_id = ?", [upload_id])
+def needs_isolates(policy: str) -> bool:
+    """Whether `policy` applies expert rules, which look across one isolate's results."""
+    from amrwatch.interpret.policy import policies
+
+    return bool(policies().get(policy, {}).get("expert_rules"))
 
 
-def categorise(inputs: pa.Table, guideline: str, policy: str) -> pa.Table:
-    """Run the interpretation engine over `inputs` in batches; keys plus its result columns."""
+def run(backend: Backend, guideline: str, policy: str, upload_id: int | None,
+        computed_at: datetime) -> dict[str, Any]:
+    """Interpret and store; call inside a transaction. Gives the guideline label and counts."""
+    scope, params = ("WHERE a.upload_id = ?", [upload_id]) if upload_id is not None else ("", [])
+    per_isolate = needs_isolates(policy)
+    if per_isolate:
+        label, written, inputs = _by_isolate(backend, guideline, policy, scope, params,
+                                             computed_at)
+    else:
+        label, written, inputs = _by_combination(backend, guideline, policy, scope, params,
+                                                 computed_at)
+    backend.execute(
+        "DELETE FROM interpretation WHERE guideline = ? AND policy = ? AND computed_at <> ?"
+        + ("" if upload_id is None else
+           " AND ast_id IN (SELECT a.ast_id FROM ast_result a WHERE a.upload_id = ?)"),
+        [label, policy, computed_at, *params])
+    return {"guideline": label, "policy": policy, "interpretations": written,
+            "engine_rows": inputs, "per_isolate": per_isolate}
+
+
+def _interpret(rows: pa.Table, guideline: str, policy: str) -> pa.Table:
     from amrwatch.interpret import interpret
 
-    parts = []
-    for batch in inputs.to_batches(max_chunksize=BATCH_ROWS):
-        result = interpret(pa.Table.from_batches([batch]), guideline=guideline, policy=policy)
-        parts.append(pa.table({name: result[name] for name in (*KEYS, "uti")} | {
-            name: result[name] for name in ("sir", "reason", "breakpoint_id", "guideline")}))
-    return pa.concat_tables(parts) if parts else pa.table({})
+    return interpret(rows, guideline=guideline, policy=policy)
 
 
-def store_categories(backend: Backend, categories: pa.Table, guideline: str, policy: str,
-                     computed_at: datetime, upload_id: int | None) -> int:
-    """Replace this guideline+policy's rows (of one upload, or all) by `categories`; row count."""
-    only = "" if upload_id is None else " AND a.upload_id = ?"
-    scope: list[Any] = [] if upload_id is None else [upload_id]
-    backend.execute(
-        "DELETE FROM interpretation WHERE guideline = ? AND policy = ?" + (
-            "" if upload_id is None else
-            " AND ast_id IN (SELECT a.ast_id FROM ast_result a WHERE a.upload_id = ?)"),
-        [guideline, policy, *scope])
-    backend.stage("interpreted", categories.drop_columns(["guideline"]))
-    return backend.insert(
+def _label(result: pa.Table, default: str) -> str:
+    """The guideline as the engine names it ("eucast 2025" -> "EUCAST 2025")."""
+    return result["guideline"][0].as_py() if result.num_rows else default
+
+
+def _by_isolate(backend: Backend, guideline: str, policy: str, scope: str, params: list,
+                computed_at: datetime) -> tuple[str, int, int]:
+    keys = backend.query(f"SELECT DISTINCT a.lab_code, a.isolate_id FROM ast_result a {scope}",
+                         params)
+    batch = np.arange(keys.num_rows, dtype=np.int64) // ISOLATES_PER_BATCH
+    backend.stage("isolate_batch", keys.append_column("batch", pa.array(batch)))
+    label, written = guideline, 0
+    for number in range(int(batch[-1]) + 1 if keys.num_rows else 0):
+        rows = backend.query(
+            f"SELECT a.ast_id, a.lab_code || '|' || a.isolate_id AS isolate_id, {INPUT} {FROM} "
+            "JOIN isolate_batch b ON b.lab_code = a.lab_code AND b.isolate_id = a.isolate_id "
+            "WHERE b.batch = ?", [number])
+        result = _interpret(rows, guideline, policy)
+        label = _label(result, label)
+        n = result.num_rows
+        backend.append("interpretation", pa.table({
+            "ast_id": result["ast_id"],
+            "guideline": pa.repeat(pa.scalar(label), n), "policy": pa.repeat(pa.scalar(policy), n),
+            "sir": result["sir"], "reason": result["reason"],
+            "breakpoint_id": result["breakpoint_id"],
+            "computed_at": pa.repeat(pa.scalar(computed_at, pa.timestamp("us", "UTC")), n)}))
+        written += n
+    return label, written, written
+
+
+def _by_combination(backend: Backend, guideline: str, policy: str, scope: str, params: list,
+                    computed_at: datetime) -> tuple[str, int, int]:
+    combinations = backend.query(f"SELECT DISTINCT {INPUT} {FROM} {scope}", params)
+    parts = [_interpret(pa.Table.from_batches([batch]), guideline, policy)
+             for batch in combinations.to_batches(max_chunksize=COMBINATIONS_PER_BATCH)]
+    if not parts:
+        return guideline, 0, 0
+    result = pa.concat_tables(parts)
+    label = _label(result, guideline)
+    backend.stage("interpreted", result.select([*KEYS, "uti", "sir", "reason", "breakpoint_id"]))
+    written = backend.insert(
         "INSERT INTO interpretation (ast_id, guideline, policy, sir, reason, breakpoint_id, "
-        "computed_at) SELECT a.ast_id, ?, ?, r.sir, r.reason, r.breakpoint_id, ? "
-        f"FROM ast_result a {JOIN_ISOLATE} JOIN interpreted r ON {MATCH} WHERE true{only}",
-        [guideline, policy, computed_at, *scope])
+        f"computed_at) SELECT a.ast_id, ?, ?, r.sir, r.reason, r.breakpoint_id, ? {FROM} "
+        f"JOIN interpreted r ON {MATCH} {scope}", [label, policy, computed_at, *params])
+    return label, written, combinations.num_rows

@@ -1,0 +1,105 @@
+"""Killing the process during a large ingest leaves the store consistent (DuckDB and PostgreSQL).
+
+A child process writes uploads of 20,000 isolates / 240,000 AST results one after another; the
+test kills it with SIGKILL halfway through the third upload (timed from the first two), reopens
+the store and checks that exactly the committed uploads are there, each complete, and that the
+store still takes the interrupted file afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from amrwatch.store import open_store
+from amrwatch.store.workload import TESTS_PER_ISOLATE, upload_tables
+
+ISOLATES = 20_000
+CHILD = """
+import sys, time
+from amrwatch.store import open_store
+from amrwatch.store.workload import upload_tables
+
+url, n = sys.argv[1], int(sys.argv[2])
+isolates, ast = upload_tables(3 * n, seed=5, lab_code="AR-KILL", country="ARG")
+per_isolate = ast.num_rows // isolates.num_rows
+with open_store(url) as store:
+    for k in range(3):
+        part = isolates.slice(k * n, n), ast.slice(k * n * per_isolate, n * per_isolate)
+        print("begin", k, flush=True)
+        started = time.perf_counter()
+        store.add_upload("AR-KILL", "ARG", f"part{k}.txt", f"sha-{k}", "whonet", *part, {})
+        print("done", k, time.perf_counter() - started, flush=True)
+"""
+
+
+def kill_during_third_upload(url: str) -> None:
+    child = subprocess.Popen([sys.executable, "-c", CHILD, url, str(ISOLATES)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    durations = []
+    try:
+        for line in child.stdout:
+            word, k, *rest = line.split() or ["", ""]
+            if word == "done":
+                durations.append(float(rest[0]))
+            elif word == "begin" and k == "2":
+                time.sleep(0.5 * min(durations))  # halfway through writing upload 3
+                os.kill(child.pid, signal.SIGKILL)
+                break
+    finally:
+        child.kill()
+        child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL, child.stderr.read()
+    assert len(durations) == 2
+
+
+def assert_consistent(url: str) -> None:
+    with open_store(url) as store:
+        uploads = store.query("SELECT upload_id, isolates_stored, ast_stored FROM upload "
+                              "ORDER BY upload_id").to_pylist()
+        per_upload = store.query(
+            "SELECT u.upload_id, (SELECT count(*) FROM isolate i WHERE i.upload_id = u.upload_id)"
+            " AS isolates, (SELECT count(*) FROM ast_result a WHERE a.upload_id = u.upload_id) "
+            "AS ast FROM upload u ORDER BY u.upload_id").to_pylist()
+        status = store.status()
+        # Before the third upload, never between: two complete uploads and nothing else.
+        assert [u["upload_id"] for u in uploads] == [1, 2]
+        assert per_upload == [{"upload_id": u, "isolates": ISOLATES,
+                               "ast": ISOLATES * TESTS_PER_ISOLATE} for u in (1, 2)]
+        assert status["isolates"] == 2 * ISOLATES
+        assert status["ast_results"] == 2 * ISOLATES * TESTS_PER_ISOLATE
+        # The interrupted file was never half-ingested: sending it again stores all of it.
+        isolates, ast = upload_tables(3 * ISOLATES, seed=5, lab_code="AR-KILL", country="ARG")
+        n = ISOLATES * TESTS_PER_ISOLATE
+        outcome = store.add_upload("AR-KILL", "ARG", "part2.txt", "sha-2", "whonet",
+                                   isolates.slice(2 * ISOLATES), ast.slice(2 * n), {})
+        assert outcome.status == "stored" and outcome.isolates_stored == ISOLATES
+        assert store.status()["ast_results"] == 3 * n
+
+
+def test_sigkill_during_a_large_duckdb_ingest_leaves_the_store_consistent(tmp_path) -> None:
+    url = str(tmp_path / "hub.duckdb")
+    kill_during_third_upload(url)
+    assert_consistent(url)
+
+
+def test_sigkill_during_a_large_postgresql_ingest_leaves_the_store_consistent(
+        postgres_url) -> None:
+    import psycopg
+
+    schema = f"test_crash_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    url = f"{postgres_url}?options=-csearch_path%3D{schema}"
+    try:
+        kill_during_third_upload(url)
+        assert_consistent(url)  # the server rolled back the dead client's transaction
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
