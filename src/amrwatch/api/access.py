@@ -140,7 +140,7 @@ class DataAccess:
         where, extra = _filters(country=country)
         sql = (f"SELECT * FROM ({queries.LABS}) l "
                f"WHERE {scope}{where} ORDER BY country, lab_code")
-        return self.store.query(sql, params + extra).to_pylist()
+        return self.counts.store_query(sql, params + extra).to_pylist()
 
     def lab(self, caller: Caller, lab_code: str) -> dict:
         rows = [r for r in self.labs(caller) if r["lab_code"] == lab_code]
@@ -159,7 +159,7 @@ class DataAccess:
                f"LEFT JOIN ({queries.UPLOADS}) u ON u.lab_code = l.lab_code "
                f"WHERE {scope} "
                f"AND l.country = ? GROUP BY ALL ORDER BY l.lab_code")
-        rows = self.store.query(sql, params + [country]).to_pylist()
+        rows = self.counts.store_query(sql, params + [country]).to_pylist()
         for row in rows:
             row["link"] = caller.sees_isolates_of(country, row["sharing"])
         return rows
@@ -170,7 +170,7 @@ class DataAccess:
         scope, params = scope_filter(caller)
         sql = (f"SELECT * FROM ({queries.UPLOADS}) u WHERE {scope} AND lab_code = ? "
                f"ORDER BY received_at DESC")
-        return self.store.query(sql, params + [lab_code]).to_pylist()
+        return self.counts.store_query(sql, params + [lab_code]).to_pylist()
 
     def upload_report(self, caller: Caller, upload_id: int) -> dict:
         """One upload's validation report, if the caller may see the uploading lab."""

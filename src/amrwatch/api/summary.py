@@ -2,8 +2,10 @@
 
 Takes the store; gives an Arrow table of counts (n tested, n R, n I, n S) that the data-access
 layer filters by the caller's scope. Pages never scan isolate-level rows: one GROUP BY runs inside
-the store when its data changes (a new upload or reinterpretation), and requests then read the
-small result. This is what keeps the overview fast with millions of isolates.
+the store when its data changes (a new upload, reinterpretation or sharing decision), and
+requests then read the small result. Answers to the same (scoped) query are remembered until the
+store changes: they are exact, because the counts do not change in between. This is what keeps
+the pages fast with millions of isolates.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ GROUP BY ALL
 
 
 FRESHNESS_SECONDS = 2.0
+REMEMBERED_ANSWERS = 4096
 
 
 class ResistanceCounts:
@@ -45,6 +48,7 @@ class ResistanceCounts:
         self._version: tuple | None = None
         self._table: pa.Table | None = None
         self._policies: dict[str, str] = {}
+        self._answers: dict[tuple, pa.Table] = {}
         self._engine = duckdb.connect()
 
     def _current_version(self) -> tuple:
@@ -64,6 +68,7 @@ class ResistanceCounts:
                 rows = self.store.query(queries.POLICIES, []).to_pylist()
                 self._policies = {row["country"]: row["sharing"] for row in rows}
                 self._version = version
+                self._answers = {}
             self._checked_at = now
             return self._table
 
@@ -75,9 +80,26 @@ class ResistanceCounts:
     def select(self, sql: str, params: list) -> pa.Table:
         """Run `sql` over the counts (named `counts`) in a cursor of the in-memory engine."""
         counts = self.table()
+        key = (sql, tuple(params))
+        answer = self._answers.get(key)
+        if answer is not None:
+            return answer
         cursor = self._engine.cursor()
         try:
             cursor.register("counts", counts)
-            return cursor.sql(sql, params=params).to_arrow_table()
+            answer = cursor.sql(sql, params=params).to_arrow_table()
         finally:
             cursor.close()
+        if len(self._answers) >= REMEMBERED_ANSWERS:
+            self._answers.clear()
+        self._answers[key] = answer
+        return answer
+
+    def store_query(self, sql: str, params: list) -> pa.Table:
+        """A (scoped) query on the store itself, remembered like `select` until the store changes."""
+        self.table()
+        key = ("store", sql, tuple(params))
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = self.store.query(sql, params)
+        return answer

@@ -92,3 +92,61 @@ def issue_token(username: str = typer.Argument(..., help="User the lab system ac
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.add_typer(users_app, name="users")
+    _register_bench()
+
+
+def bench_web(
+    db: str = typer.Option(None, "--db", help="Use this store instead of building one."),
+    isolates: int = typer.Option(1_000_000, help="Isolates in the store built for the run."),
+    users: int = typer.Option(50, help="Concurrent simulated users."),
+    seconds: float = typer.Option(30.0, help="How long the users keep clicking."),
+    think: float = typer.Option(0.0, help="Mean pause between a user's clicks, in seconds."),
+    workdir: str = typer.Option("bench-web", help="Folder for the store built for the run."),
+) -> None:
+    """Load test: requests/s and p95 of the overview and country pages on a live server."""
+    import asyncio
+    from pathlib import Path
+
+    from amrwatch.api import loadtest
+    from amrwatch.api.accounts import Accounts
+    from amrwatch.api.web_tables import ensure_web_tables
+    from amrwatch.web.i18n import atlas_ids
+
+    if db is None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+        db = str(Path(workdir) / f"web-{isolates}.duckdb")
+        if not Path(db).exists():
+            console.print(f"Building a store of {isolates:,} isolates in {db} …")
+            console.print(loadtest.build_store(Path(db), isolates))
+    with _open(db) as store:
+        ensure_web_tables(store)
+        Accounts(store).add_user("bench", "bench-password", "regional_analyst")
+        count = store.query("SELECT count(*) AS n FROM isolate", []).to_pylist()[0]["n"]
+    pages = [("overview", f"/overview?mo={mo}&ab={ab}") for mo in loadtest.ORGANISMS
+             for ab in loadtest.DRUGS]
+    pages += [("country", f"/countries/{c}?mo={loadtest.ORGANISMS[0]}&ab=CIP")
+              for c in sorted(atlas_ids())]
+    port = loadtest.free_port()
+    server = loadtest.start_server(db, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(loadtest.drive(base, 2, 3.0, 0.0, pages))  # warm the counts cache
+        timings = asyncio.run(loadtest.drive(base, users, seconds, think, pages))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    view = Table("page", "requests", "requests/s", "p50 ms", "p95 ms", "max ms",
+                 title=f"{count:,} isolates, {users} users, {seconds:.0f} s, think {think} s")
+    for page, values in sorted(timings.seconds.items()):
+        view.add_row(page, f"{len(values):,}", f"{len(values) / seconds:.1f}",
+                     f"{1000 * loadtest.percentile(values, 50):.0f}",
+                     f"{1000 * loadtest.percentile(values, 95):.0f}",
+                     f"{1000 * max(values):.0f}")
+    console.print(view)
+    console.print(f"errors: {timings.errors}")
+
+
+def _register_bench() -> None:
+    from amrwatch.cli.bench import bench_app
+
+    bench_app.command("web")(bench_web)

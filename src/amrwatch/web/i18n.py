@@ -56,13 +56,25 @@ def country_names(lang: str) -> dict[str, str]:
     return dict(zip(table["iso3"].to_pylist(), table[f"name_{lang}"].to_pylist()))
 
 
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(FORMAT_LOCALES[code])
+
+
+@cache
+def _pattern(kind: str, digits: int) -> numbers.NumberPattern:
+    """A parsed CLDR number pattern; parsed once because pages format hundreds of numbers."""
+    decimals = "." + "0" * digits if digits else ""
+    return numbers.parse_pattern("#,##0" + decimals + (" %" if kind == "percent" else ""))
+
+
 @dataclass(frozen=True)
 class Language:
     code: str
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(FORMAT_LOCALES[self.code])
+        return _locale(self.code)
 
     def gettext(self, message: str) -> str:
         return catalogue(self.code).gettext(message)
@@ -70,15 +82,13 @@ class Language:
     def number(self, value: float | int | None, digits: int = 0) -> str:
         if value is None:
             return "–"
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return numbers.format_decimal(value, format=pattern, locale=self.locale)
+        return _pattern("number", digits).apply(value, self.locale)
 
     def percent(self, value: float | None, digits: int = 1) -> str:
         """`value` is already in percent (0–100)."""
         if value is None:
             return "–"
-        return numbers.format_percent(value / 100, format="#,##0." + "0" * digits + " %",
-                                      locale=self.locale)
+        return _pattern("percent", digits).apply(value / 100, self.locale)
 
     def date(self, value: date | None) -> str:
         return dates.format_date(value, format="medium", locale=self.locale) if value else "–"
