@@ -38,7 +38,7 @@ REASONS = (
 )
 
 # WHONET test column: drug code, "_", guideline letter, method letter, optional potency.
-_WHONET_TEST = re.compile(r"^([A-Za-z0-9]{3,4})_([NEFSBDTA])([DME])(\w*)$", re.IGNORECASE)
+_WHONET_TEST = re.compile(r"^([A-Za-z0-9]{3,4})_([NEFSBDTA])([DME])([\w.]*)$", re.IGNORECASE)
 _ATC = re.compile(r"^Q?[A-Z]\d\d[A-Z]{2}\d\d$")
 _LOINC = re.compile(r"^\d{1,7}-\d$")
 
