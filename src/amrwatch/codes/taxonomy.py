@@ -22,6 +22,12 @@ RENAME_LINKS = (("lpsn_renamed_to", "lpsn"), ("gbif_renamed_to", "gbif"),
                 ("mycobank_renamed_to", "mycobank"))
 
 
+#: The microorganisms columns resolution and properties use (the rest stay on disk).
+COLUMNS = ("mo", "fullname", "status", "kingdom", "phylum", "class", "order", "family", "genus",
+           "species", "subspecies", "rank", "oxygen_tolerance", "lpsn", "lpsn_renamed_to", "gbif",
+           "gbif_renamed_to", "mycobank", "mycobank_renamed_to", "prevalence", "snomed")
+
+
 @dataclass
 class Vocabulary:
     """Lookup tables of the organism resolver; all values are accepted `mo` ids."""
@@ -76,7 +82,7 @@ def _preference(rows: dict[str, dict], mo: str) -> tuple:
 @cache
 def vocabulary() -> Vocabulary:
     """Build (once per process) every organism lookup from the vendored AMR tables."""
-    data: pa.Table = table("microorganisms")
+    data: pa.Table = table("microorganisms").select(list(COLUMNS))
     rows = {row["mo"]: row for row in data.to_pylist()}
     accepted = _accepted_map(rows)
     names: dict[str, list[str]] = {}
