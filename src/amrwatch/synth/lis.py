@@ -45,8 +45,6 @@ def export_rows(isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series) -> pd
     iso = isolates.loc[ast.row.to_numpy()].reset_index(drop=True)
     age = np.floor(iso.age.to_numpy()).astype(int).astype(str)
     value = ast.value.to_numpy(object)
-    if lang != "en":  # decimal comma in Spanish/Portuguese locales
-        value = pd.Series(value).str.replace(".", ",", regex=False).to_numpy(object)
     frame = pd.DataFrame({
         "laboratory": iso.lab_code, "isolate_id": iso.isolate_id, "patient_id": iso.patient_id,
         "last_name": iso.last_name, "sex": iso.sex.map(_words("sex", lang)), "age": age,
@@ -65,20 +63,25 @@ def export_rows(isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series) -> pd
 
 
 def mapping(lab: pd.Series, file_name: str) -> dict[str, Any]:
-    """The mapping YAML shipped with the file: columns, value maps, date format, layout."""
+    """The mapping YAML shipped with the file, in amrwatch.ingest.mapping's format (long layout)."""
     lang = language(lab)
     columns = _words("column", lang)
-    invert = {field: {v: k for k, v in _words(field, lang).items()}
-              for field in ("sex", "method", "ward")}
     specimens = data_frame("specimens.tsv").set_index("specimen").glass_specimen
-    specimen_words = {word: specimens[key] for key, word in _words("specimen", lang).items()}
+    results = {"antimicrobial": columns["antimicrobial"], "value": columns["value"],
+               "interpretation": columns["lab_sir"], "method": columns["method"],
+               "potency": columns["potency"], "guideline": columns["guideline"],
+               "methods": {word: key for key, word in _words("method", lang).items()}}
+    fields = ("isolate_id", "patient_id", "last_name", "sex", "age", "specimen_date",
+              "admission_date", "specimen_type", "ward_type", "organism")
     return {
-        "file": file_name, "laboratory": lab.lab_code, "country": lab.country,
-        "format": "csv", "layout": "long", "delimiter": delimiter(lab), "encoding": lab.encoding,
-        "decimal": "," if lang != "en" else ".",
-        "date_format": "%Y-%m-%d" if lab.date_style == "iso" else "%d/%m/%Y",
-        "columns": {field: columns[field] for field in COLUMNS if field != "laboratory"},
-        "coding": {"organism": "name", "antimicrobial": "name"},
-        "values": {"sex": invert["sex"], "specimen_type": specimen_words,
-                   "method": invert["method"], "ward_type": invert["ward"]},
+        "name": f"{lab.lab_code} LIS export ({file_name})",
+        "description": f"Synthetic {lab['name']} export: one row per test, {lab.encoding}.",
+        "layout": "long", "delimiter": delimiter(lab),
+        "date_order": "ymd" if lab.date_style == "iso" else "dmy",
+        "columns": {columns[field]: field for field in fields},
+        "ignore": [columns["laboratory"]],
+        "values": {"sex": {word: key for key, word in _words("sex", lang).items()},
+                   "specimen_type": {word: specimens[key]
+                                     for key, word in _words("specimen", lang).items()}},
+        "results": results,
     }
