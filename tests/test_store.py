@@ -47,7 +47,8 @@ def small_upload(n: int = 20, lab: str = "AR-001", first: int = 0):
 
 def add(store, isolates, ast, sha="sha-1", lab="AR-001", country="ARG"):
     return store.add_upload(lab, country, "export.txt", sha, "whonet", isolates, ast,
-                            {"rows": isolates.num_rows, "quality_score": 0.75})
+                            {"rows": isolates.num_rows, "quality": {"score": 0.75},
+                             "file": "exportación.txt"})
 
 
 def counts(store) -> dict:
@@ -108,6 +109,19 @@ def test_status_counts_what_was_stored(store_url) -> None:
     assert status["patients"] == pc.count_distinct(isolates["patient_key"]).as_py()
     assert status["interpretations"] == {}
     json.dumps(status)  # `amrwatch status --json` prints it as is
+
+
+def test_upload_row_keeps_file_reader_report_and_quality(store_url) -> None:
+    isolates, ast = small_upload(4)
+    with open_store(store_url) as store:
+        add(store, isolates, ast, sha="abc123")
+        row = store.query("SELECT * FROM upload").to_pylist()[0]
+    assert row["lab_code"] == "AR-001" and row["content_sha256"] == "abc123"
+    assert row["file_name"] == "export.txt" and row["reader"] == "whonet"
+    assert row["isolates_received"] == row["isolates_stored"] == 4
+    assert row["quality_score"] == 0.75
+    assert json.loads(row["report"]) == {"rows": 4, "quality": {"score": 0.75},
+                                         "file": "exportación.txt"}
 
 
 def test_same_content_again_changes_nothing_and_says_so(store_url) -> None:

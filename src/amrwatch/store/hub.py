@@ -134,7 +134,7 @@ class Store:
         outcome = up.UploadOutcome(
             "stored", upload_id, lab_code, content_sha256, isolates.num_rows, new.num_rows,
             ast.num_rows, new_ast.num_rows, up.duplicate_rows(upload_id, in_upload, stored, kept))
-        quality = report.get("quality_score")
+        quality = up.quality_score(report)
         db.execute(
             "INSERT INTO upload (upload_id, lab_code, file_name, content_sha256, reader, "
             "received_at, isolates_received, isolates_stored, duplicate_isolates, ast_received, "
@@ -142,7 +142,7 @@ class Store:
             [upload_id, lab_code, file_name, content_sha256, reader, up.now(),
              outcome.isolates_received, outcome.isolates_stored, outcome.duplicate_isolates,
              outcome.ast_received, outcome.ast_stored,
-             float(quality) if isinstance(quality, int | float) else None, up.report_json(report)])
+             quality, up.report_json(report)])
         self._add_patients(lab_code, upload_id, new)
         db.append("isolate", up.with_store_keys(new, upload_id))
         first_ast_id = int(db.scalar("SELECT coalesce(max(ast_id), 0) + 1 FROM ast_result"))

@@ -165,6 +165,13 @@ def with_store_keys(table: pa.Table, upload_id: int, first_ast_id: int | None = 
     return table
 
 
+def quality_score(report: dict[str, Any]) -> float | None:
+    """The upload's data-quality score from the ingest report (`quality.score`), if any."""
+    quality = report.get("quality")
+    score = quality.get("score") if isinstance(quality, dict) else report.get("quality_score")
+    return float(score) if isinstance(score, int | float) else None
+
+
 def report_json(report: dict[str, Any]) -> str:
     return json.dumps(report, ensure_ascii=False, default=str)
 
