@@ -1,0 +1,17 @@
+"""The closed set of reason codes an interpreted row can carry (defined in data/reasons.yaml).
+
+Takes nothing; gives `REASONS` (code -> description) and `INTERPRETED` (codes whose row has a
+category). Tests check that the engine never emits a code outside this set.
+"""
+
+from __future__ import annotations
+
+from amrwatch.interpret.data import read_yaml
+
+_CATALOGUE: dict[str, dict] = read_yaml("reasons.yaml")["reasons"]
+
+#: reason code -> English description (docs/interpretation.md lists them with examples).
+REASONS: dict[str, str] = {code: entry["en"] for code, entry in _CATALOGUE.items()}
+
+#: reason codes that come with a category in `sir`.
+INTERPRETED: frozenset[str] = frozenset(c for c, e in _CATALOGUE.items() if e["interpreted"])
