@@ -1,0 +1,113 @@
+"""`amrwatch ingest` and `amrwatch pseudonymise` as a user runs them: messages, never tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).parent / "fixtures" / "bad_inputs"
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Run the real entry point (`amrwatch.cli.main.run`) in this process: same error handling
+    as the console script, without paying the start-up of a new interpreter per case."""
+    from amrwatch.cli.main import run
+
+    def invoke(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+        monkeypatch.setenv("AMRWATCH_HOME", str(home))
+        monkeypatch.setenv("COLUMNS", "200")
+        monkeypatch.setattr(sys, "argv", ["amrwatch", *args])
+        code = 0
+        try:
+            run()
+        except SystemExit as done:
+            code = done.code or 0
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    return invoke
+
+
+def cli_process(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AMRWATCH_HOME": str(home), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "amrwatch", *args], capture_output=True,
+                          text=True, timeout=180, env=env)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["ingest", str(CORPUS / "empty.txt"), "--lab", "T1", "--country", "ARG"], "empty"),
+    (["ingest", str(CORPUS / "binary.png"), "--lab", "T1", "--country", "ARG"], "binary"),
+    (["ingest", str(CORPUS / "header_only.txt"), "--lab", "T1", "--country", "ARG"], "no data"),
+    (["ingest", str(CORPUS / "duplicate_columns.txt"), "--lab", "T1", "--country", "ARG"],
+     "duplicated columns"),
+    (["ingest", "no/such/file.txt", "--lab", "T1", "--country", "ARG"], "not found"),
+    (["ingest", str(CORPUS / "truncated.txt"), "--lab", "T1", "--country", "Argentina"],
+     "ISO 3166"),
+    (["ingest", str(CORPUS / "truncated.txt"), "--lab", "T1", "--country", "ARG",
+      "--format", "csv"], "needs a mapping"),
+    (["ingest", str(CORPUS / "truncated.txt"), "--lab", "T1", "--country", "ARG",
+      "--format", "xml"], "Unknown format"),
+    (["ingest", str(CORPUS / "truncated.txt"), "--lab", "T1", "--country", "ARG",
+      "--mapping", str(CORPUS / "empty.txt")], "mapping"),
+    (["ingest", str(CORPUS / "truncated.txt"), "--lab", "../etc", "--country", "ARG"],
+     "laboratory code"),
+])
+def test_errors_are_messages_not_tracebacks(cli, tmp_path, args, words):
+    done = cli(*args, "--db", str(tmp_path / "hub.duckdb"), "--report-dir",
+               str(tmp_path / "reports"), home=tmp_path)
+    assert done.returncode not in (0, 70), done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert words.lower() in (done.stdout + done.stderr).lower()
+    assert not (tmp_path / "hub.duckdb").exists()  # a rejected file never creates or touches it
+
+
+def test_ingest_stores_reports_and_is_idempotent(cli, tmp_path):
+    """End to end through the console entry point in a new process."""
+    db = str(tmp_path / "hub.duckdb")
+    args = ["ingest", str(CORPUS / "impossible_values.txt"), "--lab", "AR-001", "--country",
+            "ARG", "--db", db, "--report-dir", str(tmp_path / "reports")]
+    first = cli_process(*args, home=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "2 of 8 rows accepted" in first.stdout
+    assert "stored 2 of 2 isolates" in first.stdout
+    report = json.loads((tmp_path / "reports" / "impossible_values.txt.report.json").read_text())
+    assert report["counts"]["rows_rejected"] == 6
+    assert (tmp_path / "reports" / "impossible_values.txt.report.html").exists()
+    assert (tmp_path / "keys" / "AR-001.key").exists()
+    again = cli(*args, home=tmp_path)
+    assert again.returncode == 0 and "already ingested" in again.stdout
+    status = cli("status", "--db", db, "--json", home=tmp_path)
+    assert json.loads(status.stdout)["isolates"] == 2
+
+
+def test_file_with_no_accepted_row_is_refused(cli, tmp_path):
+    db = tmp_path / "hub.duckdb"
+    done = cli("ingest", str(CORPUS / "wrong_delimiter.txt"), "--lab", "AR-001", "--country",
+               "ARG", "--db", str(db), "--report-dir", str(tmp_path / "r"), home=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "nothing was stored" in done.stderr
+    assert not db.exists()
+    assert (tmp_path / "r" / "wrong_delimiter.txt.report.json").exists()
+
+
+def test_pseudonymise_command(cli, tmp_path):
+    out = tmp_path / "clean.txt"
+    done = cli("pseudonymise", str(CORPUS / "with_names.txt"), "--key-file",
+               str(tmp_path / "lab.key"), "-o", str(out), home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "Mariana" not in text and "HC-99120" not in text and "1961" not in text
+    assert "AGE" in text.splitlines()[0] and "FIRST_NAME" not in text
+    strict = cli("ingest", str(out), "--lab", "PE-001", "--country", "PER", "--strict",
+                 "--dry-run", "--report-dir", str(tmp_path / "r"), home=tmp_path)
+    assert strict.returncode == 0, strict.stderr
+    refused = cli("ingest", str(CORPUS / "with_names.txt"), "--lab", "PE-001", "--country",
+                  "PER", "--strict", "--dry-run", "--report-dir", str(tmp_path / "r"),
+                  home=tmp_path)
+    assert refused.returncode == 2 and "personal identifiers" in refused.stderr
