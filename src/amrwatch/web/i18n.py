@@ -80,13 +80,13 @@ class Language:
         return catalogue(self.code).gettext(message)
 
     def number(self, value: float | int | None, digits: int = 0) -> str:
-        if value is None:
+        if not isinstance(value, int | float):  # None, or a field the report does not have
             return "–"
         return _pattern("number", digits).apply(value, self.locale)
 
     def percent(self, value: float | None, digits: int = 1) -> str:
         """`value` is already in percent (0–100)."""
-        if value is None:
+        if not isinstance(value, int | float):
             return "–"
         return _pattern("percent", digits).apply(value / 100, self.locale)
 

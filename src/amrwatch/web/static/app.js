@@ -7,7 +7,7 @@ function readJson(id) {
   return node ? JSON.parse(node.textContent) : null;
 }
 
-function mapSpec(data) {
+function mapSpec(data, width) {
   const tooltip = [
     { field: "name", title: data.labels.country },
     { field: "pct_label", title: data.labels.pct },
@@ -21,7 +21,8 @@ function mapSpec(data) {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     width: "container",
-    height: 520,
+    // The region is taller than wide: keep the map's shape on a phone instead of a fixed height.
+    height: Math.round(Math.min(520, Math.max(280, 1.25 * width))),
     projection: { type: "mercator" },
     layer: [
       {
@@ -100,7 +101,8 @@ function draw(id, spec) {
 
 document.addEventListener("DOMContentLoaded", () => {
   const map = readJson("map-data");
-  if (map) draw("map", mapSpec(map));
+  const mapTarget = document.getElementById("map");
+  if (map && mapTarget) draw("map", mapSpec(map, mapTarget.clientWidth));
   const trend = readJson("trend-data");
   if (trend) draw("trend", trendSpec(trend));
   for (const form of document.querySelectorAll("form[data-autosubmit]")) {

@@ -1,0 +1,152 @@
+"""The dashboard in a real browser: Debian Chromium driven by Playwright, one browser per session.
+
+Logs in, reads the map and changes the pathogen, switches to Spanish and Portuguese, uses the
+keyboard, and saves screenshots under test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import webdata
+from conftest import ROOT, missing
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "amrwatch-demo"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        missing("chromium", "Debian chromium not installed (scripts/system-packages.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The real app on a free loopback port, served by uvicorn in a thread."""
+    import uvicorn
+
+    from amrwatch.api import create_app, demo_users
+    from amrwatch.api.loadtest import free_port
+
+    store = webdata.open_test_store(tmp_path_factory.mktemp("e2e") / "e2e.duckdb")
+    webdata.build(store)
+    demo_users(store, PASSWORD)
+    port = free_port()
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+    store.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
+
+
+def login(browser, server, user: str, **context):
+    page = browser.new_page(**context)
+    page.goto(f"{server}/login")
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def wait_for_chart(page, selector: str) -> None:
+    page.wait_for_selector(f"{selector}[data-rendered='true'] svg", timeout=20_000)
+
+
+def test_log_in_read_the_map_and_change_the_pathogen(browser, server):
+    page = login(browser, server, "analyst", viewport={"width": 1280, "height": 900})
+    assert page.url.startswith(f"{server}/overview")
+    wait_for_chart(page, "#map")
+    # 33 CELAC members drawn as grey base shapes, coloured where there are data.
+    assert page.locator("#map svg path").count() >= 33
+    brazil = page.get_by_role("row", name="Brazil").inner_text()
+    assert "\t60\t12\t20.0 %" in brazil  # all years: 12 of 60 resistant
+    argentina = page.get_by_role("row", name="Argentina")
+    assert "Suppressed" in argentina.inner_text()
+    shot(page, "overview-en")
+
+    page.get_by_label("Pathogen").select_option(webdata.KPNEU)  # submits the form
+    page.wait_for_url("**mo=B_KLBSL_PNMN**")
+    page.get_by_label("Antimicrobial").select_option("MEM")
+    page.wait_for_url("**ab=MEM**")
+    wait_for_chart(page, "#map")
+    assert page.get_by_label("Pathogen").input_value() == webdata.KPNEU
+    assert "Klebsiella pneumoniae" in page.locator("#map-caption").inner_text()
+    row = page.get_by_role("row", name="Argentina").inner_text()
+    assert "20" in row and "25.0 %" in row  # 5 of 20 resistant: shown as an aggregate
+    shot(page, "overview-klebsiella")
+    page.close()
+
+
+def test_switch_language_to_spanish_and_portuguese(browser, server):
+    page = login(browser, server, "epi", viewport={"width": 1280, "height": 900})
+    page.get_by_role("link", name="Español").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.locator("h1").inner_text() == "Panorama regional"
+    assert page.get_by_role("button", name="Cerrar sesión").is_visible()
+    wait_for_chart(page, "#map")
+    shot(page, "overview-es")
+
+    page.get_by_role("link", name="Português").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "pt"
+    page.get_by_role("link", name="Brasil").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "Brasil"
+    assert page.get_by_role("heading", name="Laboratórios").is_visible()
+    wait_for_chart(page, "#trend")
+    # 2024: 10 of 40 resistant, written the Brazilian way.
+    assert "25,0 %" in page.get_by_role("row", name="2024").inner_text()
+    shot(page, "country-pt")
+    page.close()
+
+
+def test_keyboard_and_phone_screen(browser, server):
+    page = login(browser, server, "analyst", viewport={"width": 375, "height": 812})
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    wait_for_chart(page, "#map")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375 + 1, "the page scrolls sideways on a phone"
+    shot(page, "overview-phone")
+    page.close()
+
+
+def test_lab_submitter_sees_their_lab_and_its_report(browser, server):
+    page = login(browser, server, "lab", viewport={"width": 1280, "height": 900})
+    assert page.url.endswith("/labs/BR-A")
+    page.get_by_role("link", name="Open the report").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "Validation report"
+    shot(page, "upload-report")
+    page.goto(f"{server}/countries/MEX")
+    assert "Something went wrong" in page.locator("h1").inner_text()
+    page.close()
