@@ -68,47 +68,47 @@ def _organism_labels(listing: pa.Table, organism: str, label: str) -> pa.Array:
 def susceptibility(table: pa.Table, regimen_list: list[tuple[str, ...]], organism: str | None = None,
                    organism_label: str = "mo", syndromic: str | None = None,
                    combine_si: bool = True) -> pa.Table:
-    """n_total / n_tested / n_susceptible per (syndromic group ×) organism × regimen."""
+    """n_total / n_tested / n_susceptible per (syndromic group ×) organism × regimen.
+
+    Works on the wide form (one row per isolate; a long table is pivoted first), so each regimen
+    is one CASE expression over a single scan of the isolates.
+    """
     if organism_label not in ORGANISM_LABELS:
         raise InputError("Unknown organism label", {"label": organism_label},
                          hint=f"use one of: {', '.join(ORGANISM_LABELS)}")
-    if not isolates.is_long(table) and "isolate_id" not in table.column_names:
-        table = table.append_column(
-            "isolate_id", pa.array([str(i) for i in range(1, table.num_rows + 1)]))
-    long = isolates.to_long(table)
-    key = isolates.isolate_key(long)
     organism = isolates._find(table, "organism", organism)
+    group = [strata.column_for(table, syndromic)] if syndromic else []
+    if isolates.is_long(table):
+        table = isolates.to_wide(table, [organism, *group])
+    present = set(isolates.antimicrobial_columns(table))
+    table = table.append_column("organism_label", _organism_labels(table, organism, organism_label))
     con = duckdb.connect()
-    con.register("source", table)
-    group_cols = key + [organism] + ([strata.column_for(table, syndromic)] if syndromic else [])
-    listing = con.sql("SELECT DISTINCT " + ", ".join(strata.q(c) for c in group_cols)
-                      + " FROM source").to_arrow_table()
-    listing = listing.append_column("organism_label", _organism_labels(listing, organism, organism_label))
-    con.register("listing", listing)
-    con.register("results", long)
-    con.register("regimens", pa.table({
-        "regimen": [" + ".join(r) for r in regimen_list for _ in r],
-        "ab": [d for r in regimen_list for d in r],
-        "size": [len(r) for r in regimen_list for _ in r],
-    }))
+    con.register("isolates", table)
     good = "('S', 'SDD', 'I')" if combine_si else "('S')"
-    keys = ", ".join(strata.q(c) for c in key)
-    on = " AND ".join(f"l.{strata.q(c)} IS NOT DISTINCT FROM p.{strata.q(c)}" for c in key)
-    syndrome = f"l.{strata.q(group_cols[-1])} AS syndromic_group, " if syndromic else ""
-    return con.sql(f"""
-        WITH per_isolate AS (
-            SELECT {keys}, g.regimen, any_value(g.size) AS size,
-                   count(DISTINCT r.ab) FILTER (WHERE upper(r.sir) IN ('S','SDD','I','R')) AS n_drugs,
-                   bool_or(upper(r.sir) IN {good}) AS susceptible
-            FROM results r JOIN regimens g ON upper(r.ab) = g.ab GROUP BY ALL),
-        all_regimens AS (SELECT DISTINCT regimen FROM regimens)
-        SELECT {syndrome} l.organism_label AS organism, a.regimen,
-               count(*) AS n_total,
-               count(*) FILTER (WHERE p.susceptible OR p.n_drugs = p.size) AS n_tested,
-               count(*) FILTER (WHERE p.susceptible) AS n_susceptible
-        FROM listing l CROSS JOIN all_regimens a
-        LEFT JOIN per_isolate p ON {on} AND p.regimen = a.regimen
-        GROUP BY ALL ORDER BY ALL""").to_arrow_table()
+    aggregates = []
+    for i, regimen in enumerate(regimen_list):  # one pair of SQL expressions per regimen
+        drugs = [f"upper(trim(CAST({strata.q(d)} AS VARCHAR)))" for d in regimen if d in present]
+        susceptible = " OR ".join(f"{d} IN {good}" for d in drugs) or "false"
+        tested = " AND ".join(f"{d} IN ('S', 'SDD', 'I', 'R')" for d in drugs) if len(drugs) == len(
+            regimen) else "false"
+        aggregates.append(f"count(*) FILTER (WHERE ({susceptible}) OR ({tested})) AS t{i}, "
+                          f"count(*) FILTER (WHERE {susceptible}) AS s{i}")
+    syndrome = f"CAST({strata.q(group[0])} AS VARCHAR) AS syndromic_group, " if group else ""
+    wide = con.sql(f"SELECT {syndrome} organism_label AS organism, count(*) AS n_total, "
+                   f"{', '.join(aggregates)} FROM isolates GROUP BY ALL").to_arrow_table()
+    return _by_regimen(wide, regimen_list, bool(group))
+
+
+def _by_regimen(wide: pa.Table, regimen_list: list[tuple[str, ...]], syndromic: bool) -> pa.Table:
+    """Reshape the per-organism aggregate (one t/s column pair per regimen) to one row per regimen."""
+    keys = (["syndromic_group"] if syndromic else []) + ["organism"]
+    parts = []
+    for i, regimen in enumerate(regimen_list):  # a handful of regimens, each a column slice
+        part = wide.select(keys + ["n_total", f"t{i}", f"s{i}"]).rename_columns(
+            keys + ["n_total", "n_tested", "n_susceptible"])
+        parts.append(part.append_column("regimen", pa.array([" + ".join(regimen)] * part.num_rows)))
+    table = pa.concat_tables(parts).select(keys + ["regimen", "n_total", "n_tested", "n_susceptible"])
+    return table.sort_by([(k, "ascending") for k in keys + ["regimen"]])
 
 
 def antibiogram(table: pa.Table, regimen_list: list[tuple[str, ...]], organism: str | None = None,

@@ -83,7 +83,7 @@ def _flags(table: pa.Table, roles: isolates.Roles, method: str, episode_days: fl
         return ~excluded, np.where(excluded, 0, 1).astype(np.int32)
     group = _group_codes(table.column(roles.patient), species)
     days = _days(table.column(roles.date), roles.date)
-    order = np.lexsort((days, group))  # stable: ties keep file order, as R's order()
+    order = _sort_order(group, days)
     g_sorted, d_sorted = group[order], days[order]
     head = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
     gid = np.cumsum(head) - 1
@@ -105,6 +105,13 @@ def _flags(table: pa.Table, roles: isolates.Roles, method: str, episode_days: fl
     flags &= ~excluded
     numbers[excluded] = 0
     return flags, numbers
+
+
+def _sort_order(group: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Rows by (group, day), ties in file order as R's order(); one int64 key, stable argsort."""
+    _, dense = np.unique(group, return_inverse=True)
+    span = int(days.max() - days.min()) + 1 if len(days) else 1
+    return np.argsort(dense.astype(np.int64) * span + (days - days.min()), kind="stable")
 
 
 def episode_starts(gid: np.ndarray, days: np.ndarray, episode_days: float) -> np.ndarray:
@@ -222,19 +229,12 @@ def _long(table: pa.Table, method: str, episode_days: float, date: str | None,
 
     key = isolates.isolate_key(table)
     roles = isolates.roles(table, date, patient, organism)
-    con = duckdb.connect()
-    con.register("results", table.append_column("__row", pa.array(np.arange(table.num_rows))))
-    columns = ", ".join(f'"{c}"' for c in key)
-    roles_sql = f'"{roles.date}", "{roles.patient}", "{roles.organism}"'
-    # file order of each isolate's first row breaks ties between isolates of one day, as in wide
-    wide = con.sql(
-        f"SELECT * EXCLUDE (__first) FROM (PIVOT (SELECT {columns}, {roles_sql}, ab, upper(sir) AS sir, "
-        f"min(__row) OVER (PARTITION BY {columns}) AS __first FROM results) ON ab USING first(sir) "
-        f"GROUP BY {columns}, {roles_sql}, __first) ORDER BY __first"
-    ).to_arrow_table()
+    wide = isolates.to_wide(table, [roles.date, roles.patient, roles.organism])
     flagged = first_isolates(wide, method, episode_days, roles.date, roles.patient,
                              roles.organism, phenotype_type, points_threshold, ignore_i,
                              include_unknown).select(key + ["first_isolate", "episode"])
+    con = duckdb.connect()
+    con.register("results", table.append_column("__row", pa.array(np.arange(table.num_rows))))
     con.register("flags", flagged)
     on = " AND ".join(f'r."{c}" IS NOT DISTINCT FROM f."{c}"' for c in key)
     return con.sql(

@@ -117,6 +117,30 @@ def to_long(table: pa.Table) -> pa.Table:
     ).to_arrow_table()
 
 
+def to_wide(table: pa.Table, columns: list[str]) -> pa.Table:
+    """One row per isolate of a long table: key, `columns` (first value), one column per drug.
+
+    Rows come in the file order of each isolate's first result, so ties between isolates of one
+    day break as they would in the wide file.
+    """
+    import numpy as np
+
+    key = isolate_key(table)
+    con = duckdb.connect()
+    con.register("results", table.append_column("__row", pa.array(np.arange(table.num_rows))))
+    keys = ", ".join(_quote(c) for c in key)
+    extra = "".join(f", first({_quote(c)}) AS {_quote(c)}" for c in columns if c not in key)
+    return con.sql(
+        f"SELECT * EXCLUDE (__first) FROM (PIVOT (SELECT {keys}, ab, upper(trim(sir)) AS sir, "
+        f"min(__row) OVER (PARTITION BY {keys}) AS __first"
+        + "".join(f", first({_quote(c)}) OVER (PARTITION BY {keys}) AS {_quote(c)}"
+                  for c in columns if c not in key)
+        + f" FROM results) ON ab USING first(sir) GROUP BY {keys}, __first"
+        + "".join(f", {_quote(c)}" for c in columns if c not in key)
+        + ") ORDER BY __first"
+    ).to_arrow_table()
+
+
 def species_of(organisms: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Genus + species of each organism code (subspecies merged, as AMR `first_isolate` groups).
 

@@ -195,3 +195,63 @@ def register(app: typer.Typer) -> None:
     app.command("antibiogram")(antibiogram)
     app.command("mdro")(mdro)
     app.command("trends")(trends)
+
+
+#: Organisms and drugs of the synthetic benchmark table (common CELAC bug-drug combinations).
+BENCH_ORGANISMS = ("B_ESCHR_COLI", "B_KLBSL_PNMN", "B_STPHY_AURS", "B_PSDMN_AERG", "B_ACNTB_BMNN",
+                   "B_ENTRC_FCLS", "B_STRPT_PNMN", "B_PROTS_MRBL", "B_ENTRBC_CLOC", "B_SERRT_MRCS")
+BENCH_DRUGS = ("AMC", "CIP", "CTX", "GEN", "MEM", "SXT")
+
+
+def synthetic_isolates(n: int, seed: int = 1):
+    """A wide isolate table of `n` rows: ~n/3 patients, 10 species, 5 years, 6 drugs (vectorised)."""
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    patients = max(1, n // 3)
+    names = pa.array(np.char.add("P", np.arange(patients).astype(str)))
+    columns = {
+        "patient": pa.DictionaryArray.from_arrays(rng.integers(0, patients, n).astype(np.int32), names),
+        "date": pa.array(rng.integers(11_000, 11_000 + 5 * 365, n).astype(np.int32)).cast(pa.date32()),
+        "mo": pa.DictionaryArray.from_arrays(rng.integers(0, len(BENCH_ORGANISMS), n).astype(np.int32),
+                                             pa.array(BENCH_ORGANISMS)),
+    }
+    categories = pa.array(["S", "I", "R", None])
+    for drug in BENCH_DRUGS:
+        columns[drug] = pa.DictionaryArray.from_arrays(
+            rng.choice(4, n, p=[0.6, 0.05, 0.25, 0.1]).astype(np.int32), categories)
+    return pa.table({k: v.cast(pa.string()) if pa.types.is_dictionary(v.type) else v
+                     for k, v in columns.items()})
+
+
+@bench_app.command("analyse")
+def bench_analyse(
+    isolates: list[int] = typer.Option([1_000_000, 10_000_000], "--isolates",
+                                       help="Table sizes to time (repeat the option)."),
+    seed: int = typer.Option(1, help="Random seed of the synthetic table."),
+) -> None:
+    """Time first isolates (episode- and phenotype-based) and an antibiogram on synthetic isolates."""
+    import time
+
+    from rich.table import Table
+
+    from amrwatch.analyse.antibiogram import antibiogram, regimens
+    from amrwatch.analyse.first_isolate import first_isolates
+
+    view = Table("isolates", "step", "seconds", "isolates/s", "peak MiB")
+    for n in isolates:
+        table = synthetic_isolates(n, seed)
+        steps = {
+            "first isolates, episode-based": lambda: first_isolates(table, "episode-based"),
+            "first isolates, phenotype-based": lambda: first_isolates(table, "phenotype-based"),
+            "antibiogram (6 drugs + 1 combination)": lambda: antibiogram(
+                table, regimens(list(BENCH_DRUGS) + ["CTX+GEN"]), organism_label="mo"),
+        }
+        for step, run in steps.items():
+            start = time.perf_counter()
+            run()
+            seconds = time.perf_counter() - start
+            view.add_row(f"{n:,}", step, f"{seconds:.1f}", f"{n / seconds:,.0f}", f"{peak_rss_mib():,.0f}")
+        del table
+    console.print(view)
