@@ -25,6 +25,9 @@ def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code:
     of_rejected = len(tests) - (pc.sum(of_accepted).as_py() or 0)
     tests = tests.filter(of_accepted)
     isolate_id = isolates["isolate_id"].take(position.filter(of_accepted))
+    # A category-only result (FHIR interpretation, LIS S/I/R column) is read from its category.
+    tests = tests.set_column(tests.schema.get_field_index("value"), "value",
+                             pc.coalesce(tests["value"], tests["lab_sir"]))
     parsed = parse_results(tests["value"])
     readable = parsed["ok"]
     unreadable = pc.invert(readable)
@@ -34,7 +37,7 @@ def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code:
     tests, parsed, isolate_id = tests.filter(readable), parsed.filter(readable), \
         isolate_id.filter(readable)
     _report_out_of_range(tests, parsed, issues)
-    lab_sir = pc.coalesce(tests["lab_sir"], parsed["category"])
+    lab_sir = pc.coalesce(pc.utf8_upper(tests["lab_sir"]), parsed["category"])
     guideline = tests["guideline"] if lab_guideline is None else pa.repeat(
         pa.scalar(lab_guideline), len(tests))
     results = pa.table({
