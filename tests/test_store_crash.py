@@ -15,8 +15,6 @@ import sys
 import time
 import uuid
 
-import pytest
-
 from amrwatch.store import open_store
 from amrwatch.store.workload import TESTS_PER_ISOLATE, upload_tables
 

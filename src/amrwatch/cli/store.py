@@ -49,9 +49,9 @@ def reinterpret(
     """Interpret every stored MIC and zone under one guideline, keeping other versions."""
     from amrwatch.store import open_store
 
-    with open_store(db, create=False) as store:
-        with console.status(f"Interpreting all AST results under {guideline}…"):
-            summary = store.reinterpret(guideline, policy=policy)
+    with (open_store(db, create=False) as store,
+          console.status(f"Interpreting all AST results under {guideline}…")):
+        summary = store.reinterpret(guideline, policy=policy)
     console.print(f"{summary['interpretations']:,} AST results interpreted under "
                   f"{summary['guideline']} (policy {summary['policy']}); "
                   "earlier guideline versions are kept.")

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from amrwatch.errors import StoreError
+from amrwatch.store.backend import Backend
 from amrwatch.store.hub import Store
 from amrwatch.store.location import DEFAULT_DB, ENV_VAR, is_postgres, redact, resolve
 from amrwatch.store.upload import UploadOutcome
@@ -34,15 +35,7 @@ def open_store(url: str | Path | None = None, migrate: bool = True, create: bool
     if not create and not is_postgres(location) and not Path(location).exists():
         raise StoreError("No store found", {"store": location},
                          hint=f"ingest a file first, or point --db / {ENV_VAR} at your store")
-    if is_postgres(location):
-        from amrwatch.store.postgres_backend import PostgresBackend
-
-        backend = PostgresBackend(location)
-    else:
-        from amrwatch.store.duckdb_backend import DuckDBBackend
-
-        backend = DuckDBBackend(location)
-    store = Store(backend)
+    store = Store(_backend(location))
     if migrate:
         try:
             store.migrate()
@@ -50,3 +43,13 @@ def open_store(url: str | Path | None = None, migrate: bool = True, create: bool
             store.close()
             raise
     return store
+
+
+def _backend(location: str) -> Backend:
+    if is_postgres(location):
+        from amrwatch.store.postgres_backend import PostgresBackend
+
+        return PostgresBackend(location)
+    from amrwatch.store.duckdb_backend import DuckDBBackend
+
+    return DuckDBBackend(location)

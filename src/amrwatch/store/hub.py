@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from typing import Any
+from typing import Any, Self
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,7 +29,7 @@ class Store:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -100,12 +100,12 @@ class PostgresBackend(Backend):
     def append(self, table: str, data: pa.Table) -> None:
         columns = ", ".join(data.column_names)
         try:
-            with self.con.cursor() as cursor:
-                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-                    for batch in data.to_batches(max_chunksize=COPY_BATCH_ROWS):
-                        out = io.BytesIO()
-                        pacsv.write_csv(batch, out, write_options=CSV_OUT)
-                        copy.write(out.getbuffer())
+            with (self.con.cursor() as cursor,
+                  cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy):
+                for batch in data.to_batches(max_chunksize=COPY_BATCH_ROWS):
+                    out = io.BytesIO()
+                    pacsv.write_csv(batch, out, write_options=CSV_OUT)
+                    copy.write(out.getbuffer())
         except psycopg.Error as error:
             raise self._failed(error, f"COPY {table}") from error
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from amrwatch.errors import StoreError
-from amrwatch.schemas import AST_RESULT, DUPLICATE_ISOLATE, ISOLATE
+from amrwatch.schemas import DUPLICATE_ISOLATE
 from amrwatch.store.backend import Backend
 
 

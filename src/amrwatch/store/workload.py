@@ -95,7 +95,7 @@ def _ast_tables(rng: np.random.Generator, isolates: pa.Table, drugs: list[str]) 
         "method": pa.array(np.where(disk, "DISK", "MIC")),
         "value_raw": pa.DictionaryArray.from_arrays(
             pa.array(value), pa.array(MIC_VALUES + ZONES)).cast(pa.string()),
-        "potency": pa.array(np.where(disk, "10", None)).cast(pa.string()),
+        "potency": pc.if_else(pa.array(disk), "10", pa.scalar(None, pa.string())),
         "lab_sir": _pick(rng, ["S", "I", "R", None], n),
         "lab_guideline": _repeat("CLSI 2019", n),
         "source_row": isolates["source_row"].take(owner),
