@@ -124,6 +124,15 @@ def test_upload_row_keeps_file_reader_report_and_quality(store_url) -> None:
                                          "file": "exportación.txt"}
 
 
+def test_an_upload_with_every_row_rejected_is_recorded_with_its_report(store_url) -> None:
+    isolates, ast = small_upload(3)
+    with open_store(store_url) as store:
+        outcome = add(store, isolates.slice(0, 0), ast.slice(0, 0), sha="all-rejected")
+        status = store.status()
+    assert (outcome.status, outcome.isolates_stored, outcome.ast_stored) == ("stored", 0, 0)
+    assert (status["uploads"], status["isolates"], status["ast_results"]) == (1, 0, 0)
+
+
 def test_same_content_again_changes_nothing_and_says_so(store_url) -> None:
     isolates, ast = small_upload()
     with open_store(store_url) as store:
@@ -232,6 +241,9 @@ def test_lab_registration_and_country_mismatch(store_url) -> None:
         with pytest.raises(StoreError, match="another country"):
             store.add_upload("BR-007", "ARG", "f", "s", "whonet", *small_upload(3, lab="BR-007"),
                              {})
+        with pytest.raises(StoreError, match="ISO 3166-1 alpha-3"):
+            store.register_lab("BR-008", "Brasil")
+        store.register_lab("BR-007", "BRA")  # registering again keeps name and sharing
         with pytest.raises(StoreError, match="sharing policy"):
             store.register_lab("BR-008", "BRA", sharing="everything")
         labs = store.query("SELECT lab_code, country, name, sharing FROM lab").to_pylist()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
+from contextlib import AbstractContextManager
 from typing import Any, Self
 
 import pyarrow as pa
@@ -43,6 +45,14 @@ class Store:
         """Where the store is, printable (no password)."""
         return self.backend.location
 
+    def transaction(self) -> AbstractContextManager[None]:
+        """All-or-nothing block for other stages' writes (alerts, web users) with their audit."""
+        return self.backend.transaction()
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        """Run a data-changing statement (placeholders `?`) on the store's engine."""
+        self.backend.execute(sql, params)
+
     def migrate(self) -> list[int]:
         """Apply pending schema migrations; the versions applied."""
         return [m.version for m in migrate(self.backend)]
@@ -53,9 +63,12 @@ class Store:
     # --- labs and the audit log ------------------------------------------------------------
 
     def register_lab(self, code: str, country: str, name: str | None = None,
-                     sharing: str = "isolate") -> None:
-        """Add a lab, or update its name and sharing policy; its country never changes."""
-        if sharing not in SHARING:
+                     sharing: str | None = None) -> None:
+        """Add a lab, or update its name and sharing policy; its country never changes.
+
+        `sharing` is 'isolate' (the default for a new lab) or 'aggregate'; None keeps it.
+        """
+        if sharing not in (None, *SHARING):
             raise StoreError("Unknown sharing policy", {"sharing": sharing},
                              hint="use 'isolate' or 'aggregate'")
         with self.backend.transaction():
@@ -67,6 +80,10 @@ class Store:
                     sharing: str | None = None) -> None:
         known = self.backend.query("SELECT country FROM lab WHERE lab_code = ?", [code])
         if not known.num_rows:
+            if not re.fullmatch(r"[A-Z]{3}", country or ""):
+                raise StoreError("A lab's country must be an ISO 3166-1 alpha-3 code",
+                                 {"lab": code, "country": country},
+                                 hint="e.g. ARG, BRA, MEX, JAM")
             self.backend.execute(
                 "INSERT INTO lab (lab_code, country, name, sharing, registered_at) "
                 "VALUES (?, ?, ?, ?, ?)", [code, country, name, sharing or "isolate", up.now()])
@@ -113,7 +130,7 @@ class Store:
                 self.audit(actor, "upload.skip", f"upload:{earlier}",
                            {"file": file_name, "reason": "already ingested"})
                 return up.UploadOutcome("already_ingested", earlier, lab_code, content_sha256)
-            self._ensure_lab(lab_code, country)
+            self._ensure_lab(lab_code, country)  # a new lab starts with isolate-level sharing
             outcome = self._write(lab_code, file_name, content_sha256, reader, isolates,
                                   ast_results, report)
             self.audit(actor, "upload.store", f"upload:{outcome.upload_id}",

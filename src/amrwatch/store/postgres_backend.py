@@ -83,6 +83,7 @@ class PostgresBackend(Backend):
         return row[0] if row else None
 
     def query(self, sql: str, params: Params = ()) -> pa.Table:
+        sql = sql.strip().rstrip(";")
         statement = pyformat(sql) if params else sql
         try:
             with self.con.cursor() as cursor:
