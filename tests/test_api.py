@@ -20,11 +20,13 @@ ECOLI_CIP = {"mo": webdata.ECOLI, "ab": "CIP"}
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    store = webdata.open_test_store(tmp_path_factory.mktemp("api") / "api.duckdb")
-    webdata.build(store)
-    demo_users(store, PASSWORD)
-    yield store
-    store.close()
+    with pytest.MonkeyPatch.context() as patch:  # the hub's lab keys go to a scratch folder
+        patch.setenv("AMRWATCH_HOME", str(tmp_path_factory.mktemp("home")))
+        store = webdata.open_test_store(tmp_path_factory.mktemp("api") / "api.duckdb")
+        webdata.build(store)
+        demo_users(store, PASSWORD)
+        yield store
+        store.close()
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +235,44 @@ def test_rate_limit(store):
     client = TestClient(create_app(store, rate_per_minute=5))
     codes = [client.get("/api/health").status_code for _ in range(7)]
     assert codes == [200] * 5 + [429] * 2
+
+
+@pytest.fixture(scope="module")
+def whonet_file(whonet_dir, tmp_path_factory) -> bytes:
+    """The WHONET sample export, pseudonymised at the 'lab' as amrwatch pseudonymise does."""
+    from amrwatch.ingest.deidentify import pseudonymise_file
+
+    out = tmp_path_factory.mktemp("whonet") / "SampleInputFile.txt"
+    pseudonymise_file(whonet_dir / "SampleInputFile.txt", b"k" * 32, out)
+    return out.read_bytes()
+
+
+def test_upload_endpoint_by_role(clients, whonet_file, store):
+    files = {"file": ("SampleInputFile.txt", whonet_file, "text/plain")}
+    for role in ("epi", "analyst", "responder"):
+        answer = clients[role].post("/api/uploads", files=files, data={"lab": "BR-A"})
+        assert answer.status_code == 403, role
+    assert clients["lab"].post("/api/uploads", files=files,
+                               data={"lab": "BR-B"}).status_code == 403  # not their lab
+    before = store.query("SELECT count(*) AS n FROM isolate", []).to_pylist()[0]["n"]
+    answer = clients["lab"].post("/api/uploads", files=files)
+    assert answer.status_code == 201, answer.text
+    done = answer.json()
+    stored = done["outcome"]["isolates_stored"]
+    after = store.query("SELECT count(*) AS n FROM isolate", []).to_pylist()[0]["n"]
+    assert stored > 0 and after - before == stored
+    assert done["report"]["counts"]["isolates_accepted"] == done["outcome"]["isolates_received"]
+    report = clients["lab"].get(f"/api/uploads/{done['outcome']['upload_id']}").json()["report"]
+    assert report["file"] == "SampleInputFile.txt" and report["reader"] == "whonet"
+    again = clients["lab"].post("/api/uploads", files=files).json()
+    assert again["outcome"]["status"] == "already_ingested"
+
+
+def test_upload_refuses_files_with_identifiers(clients, whonet_dir, store):
+    raw = (whonet_dir / "SampleInputFile.txt").read_bytes()
+    before = store.query("SELECT count(*) AS n FROM upload", []).to_pylist()[0]["n"]
+    answer = clients["admin"].post("/api/uploads", data={"lab": "MX-A"},
+                                   files={"file": ("export.txt", raw, "text/plain")})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["context"]["reason"] == "identifiers_present"
+    assert store.query("SELECT count(*) AS n FROM upload", []).to_pylist()[0]["n"] == before

@@ -43,6 +43,8 @@ def server(tmp_path_factory):
     from amrwatch.api import create_app, demo_users
     from amrwatch.api.loadtest import free_port
 
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AMRWATCH_HOME", str(tmp_path_factory.mktemp("home")))  # the hub's lab keys
     store = webdata.open_test_store(tmp_path_factory.mktemp("e2e") / "e2e.duckdb")
     webdata.build(store)
     demo_users(store, PASSWORD)
@@ -57,6 +59,7 @@ def server(tmp_path_factory):
     running.should_exit = True
     thread.join(timeout=10)
     store.close()
+    patch.undo()
 
 
 def shot(page, name: str) -> None:
@@ -140,13 +143,25 @@ def test_keyboard_and_phone_screen(browser, server):
     page.close()
 
 
-def test_lab_submitter_sees_their_lab_and_its_report(browser, server):
+def test_upload_a_whonet_file_and_see_its_report(browser, server, whonet_dir, tmp_path):
+    from amrwatch.ingest.deidentify import pseudonymise_file
+
+    export = tmp_path / "SampleInputFile.txt"  # as the lab sends it: pseudonymised
+    pseudonymise_file(whonet_dir / "SampleInputFile.txt", b"k" * 32, export)
     page = login(browser, server, "lab", viewport={"width": 1280, "height": 900})
     assert page.url.endswith("/labs/BR-A")
-    page.get_by_role("link", name="Open the report").first.click()
-    page.wait_for_load_state("networkidle")
+    page.get_by_role("link", name="Upload a file").first.click()
+    page.get_by_label("Format").select_option("whonet")
+    page.get_by_label("File").set_input_files(str(export))
+    page.get_by_role("button", name="Upload and validate").click()
+    page.wait_for_url("**/uploads/*")
     assert page.locator("h1").inner_text() == "Validation report"
+    assert page.get_by_role("status").inner_text().startswith("The file was received")
+    assert "SampleInputFile.txt" in page.locator(".lead").first.inner_text()
+    assert page.get_by_role("heading", name="Problems found").is_visible()
     shot(page, "upload-report")
+    page.get_by_role("link", name="All uploads of this lab").click()
+    assert page.get_by_role("cell", name="SampleInputFile.txt").is_visible()
     page.goto(f"{server}/countries/MEX")
     assert "Something went wrong" in page.locator("h1").inner_text()
     page.close()

@@ -6,7 +6,7 @@ Errors use the one shape of `AmrwatchError.to_json()`.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel
 
 from amrwatch.api.auth import SESSION_COOKIE, require_caller
@@ -112,6 +112,16 @@ def lab_uploads(request: Request, lab_code: str, caller: Caller = Depends(requir
 def upload_report(request: Request, upload_id: int,
                   caller: Caller = Depends(require_caller)) -> dict:
     return _access(request).upload_report(caller, upload_id)
+
+
+@router.post("/uploads", summary="Upload a lab file (WHONET, LIS CSV/Excel, FHIR, HL7)",
+             status_code=201)
+def upload(request: Request, file: UploadFile = File(...), lab: str | None = Form(None),
+           format: str | None = Form(None), caller: Caller = Depends(require_caller)) -> dict:
+    from amrwatch.api.uploads import receive
+
+    return receive(_access(request), caller, lab, file.filename or "upload", file.file.read(),
+                   format)
 
 
 class NewUser(BaseModel):

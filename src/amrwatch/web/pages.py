@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 
 import pyarrow as pa
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -205,7 +205,7 @@ def lab_page(request: Request, lab_code: str, caller: Caller = Depends(require_c
 
 
 @router.get("/uploads/{upload_id}")
-def upload_report_page(request: Request, upload_id: int, message: str = "",
+def upload_report_page(request: Request, upload_id: int, stored: bool = False,
                        caller: Caller = Depends(require_caller)):
     from amrwatch.ingest.report import summary
     from amrwatch.schemas import VALIDATION_ISSUE
@@ -214,6 +214,27 @@ def upload_report_page(request: Request, upload_id: int, message: str = "",
     report = found["report"]
     issues = pa.Table.from_pylist(report.get("issues", []), schema=VALIDATION_ISSUE)
     report.setdefault("counts", {})
+    message = language(request).gettext("The file was received and its accepted rows stored.")
     return render(request, "upload_report.html", upload_id=upload_id, lab_code=found["lab_code"],
-                  report=report, summary=summary(issues), issues=report.get("issues", []),
-                  message=message, stored=bool(message))
+                  report=report, summary=report.get("summary") or summary(issues),
+                  issues=report.get("issues", []), message=message if stored else "",
+                  stored=stored)
+
+
+@router.get("/upload")
+def upload_page(request: Request, caller: Caller = Depends(require_caller)):
+    from amrwatch.api.uploads import UPLOADERS, WEB_FORMATS
+
+    caller.require(UPLOADERS, "upload files")
+    labs = request.app.state.access.labs(caller)
+    return render(request, "upload.html", labs=labs, formats=WEB_FORMATS)
+
+
+@router.post("/upload")
+def upload_submit(request: Request, file: UploadFile = File(...), lab: str = Form(...),
+                  format: str = Form(""), caller: Caller = Depends(require_caller)):
+    from amrwatch.api.uploads import receive
+
+    done = receive(request.app.state.access, caller, lab, file.filename or "upload",
+                   file.file.read(), format)
+    return RedirectResponse(f"/uploads/{done['outcome']['upload_id']}?stored=1", status_code=303)

@@ -1,0 +1,55 @@
+"""Receiving a lab's file over the network: validate, store atomically, interpret, report.
+
+Takes the caller, the lab, the file's name and bytes (spooled to disk by the web server while it
+streams in) and an optional format; gives the store's outcome plus the validation report.
+A file that still carries personal identifiers is refused (issue 5: the hub's rule for files
+received over the network); rows the report rejects are listed, never stored.
+"""
+
+from __future__ import annotations
+
+from amrwatch.api.access import DataAccess
+from amrwatch.api.roles import Caller, Role
+from amrwatch.errors import PermissionDenied
+
+UPLOADERS = {Role.LAB_SUBMITTER, Role.ADMINISTRATOR}
+#: Formats read without a mapping file; LIS CSV/Excel exports need the lab's YAML mapping and
+#: go through `amrwatch ingest --mapping` until the upload form takes one.
+WEB_FORMATS = ("whonet", "fhir", "hl7")
+
+
+def receive(access: DataAccess, caller: Caller, lab_code: str | None, file_name: str,
+            content: bytes, format: str | None = None) -> dict:
+    """Ingest one upload for `lab_code` (a lab submitter's own lab by default)."""
+    from amrwatch.ingest import read_upload
+
+    caller.require(UPLOADERS, "upload files")
+    lab_code = lab_code or caller.lab_code
+    if caller.role is Role.LAB_SUBMITTER and lab_code != caller.lab_code:
+        raise PermissionDenied("You may upload only for your own laboratory",
+                               {"user": caller.username, "lab": lab_code},
+                               hint=f"Choose {caller.lab_code}.")
+    lab = access.lab(caller, lab_code or "")
+    result = read_upload(file_name, format or None, lab=lab["lab_code"], country=lab["country"],
+                         strict=True, content=content)
+    store = access.store
+    outcome = store.add_upload(result.lab_code, result.country, result.file, result.sha256,
+                               result.reader, result.isolates, result.ast_results,
+                               result.report(), actor=caller.username)
+    interpreted = []
+    if not outcome.already_ingested:
+        for guideline in _guidelines_in_use(store, access.settings.policy):
+            interpreted.append(store.reinterpret(guideline, access.settings.policy,
+                                                 upload_id=outcome.upload_id,
+                                                 actor=caller.username))
+    return {"outcome": {k: v for k, v in outcome.to_dict().items() if k != "duplicate_isolates"},
+            "duplicate_isolates": outcome.duplicate_isolates, "message": outcome.message(),
+            "interpretations": interpreted, "report": result.report(),
+            "issues": result.issues.slice(0, 1000).to_pylist()}
+
+
+def _guidelines_in_use(store, policy: str) -> list[str]:
+    """Interpret a new upload under every guideline the store is already read under."""
+    rows = store.query("SELECT DISTINCT guideline FROM interpretation WHERE policy = ? "
+                       "ORDER BY guideline", [policy])
+    return rows["guideline"].to_pylist()
