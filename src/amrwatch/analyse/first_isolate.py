@@ -75,15 +75,16 @@ def _flags(table: pa.Table, roles: isolates.Roles, method: str, episode_days: fl
            include_unknown: bool) -> tuple[np.ndarray, np.ndarray]:
     n = table.num_rows
     organisms = table.column(roles.organism)
-    species = isolates.species_of(organisms)
-    excluded = pc.is_null(species).to_numpy(zero_copy_only=False)
-    if not include_unknown:
-        excluded |= isolates.unknown_organism(organisms).to_numpy(zero_copy_only=False)
+    species, excluded = _species_codes(organisms, include_unknown)
     if method == "isolate-based":
         return ~excluded, np.where(excluded, 0, 1).astype(np.int32)
-    group = _group_codes(table.column(roles.patient), species)
+    patients = _codes(table.column(roles.patient))[0]
+    missing = patients < 0
+    patients[missing] = patients.max(initial=0) + 1 + np.flatnonzero(missing)
+    group = patients * (species.max(initial=0) + 2) + (species + 1)
     days = _days(table.column(roles.date), roles.date)
-    order = _sort_order(group, days)
+    span = int(days.max() - days.min()) + 1 if n else 1
+    order = np.argsort(group * span + (days - days.min()), kind="stable")  # ties: file order
     g_sorted, d_sorted = group[order], days[order]
     head = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
     gid = np.cumsum(head) - 1
@@ -91,11 +92,7 @@ def _flags(table: pa.Table, roles: isolates.Roles, method: str, episode_days: fl
     starts = episode_starts(gid, d_sorted, window)
     first = starts.copy()
     if method == "phenotype-based":
-        columns = _phenotype_columns(table, roles, phenotype_type)
-        if columns:
-            ranks = _ranks(table, columns, organisms, phenotype_type)[order]
-            points, threshold = _points(phenotype_type, points_threshold)
-            first |= phenotype.different_antibiogram(gid, ranks, points, threshold, ignore_i)
+        first |= _phenotype(table, roles, phenotype_type, order, gid, points_threshold, ignore_i)
     episode = np.cumsum(starts)
     episode = episode - episode[np.flatnonzero(head)][gid] + 1
     flags = np.empty(n, dtype=bool)
@@ -107,11 +104,32 @@ def _flags(table: pa.Table, roles: isolates.Roles, method: str, episode_days: fl
     return flags, numbers
 
 
-def _sort_order(group: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Rows by (group, day), ties in file order as R's order(); one int64 key, stable argsort."""
-    _, dense = np.unique(group, return_inverse=True)
-    span = int(days.max() - days.min()) + 1 if len(days) else 1
-    return np.argsort(dense.astype(np.int64) * span + (days - days.min()), kind="stable")
+def _phenotype(table: pa.Table, roles: isolates.Roles, kind: str, order: np.ndarray,
+               gid: np.ndarray, threshold: float | None, ignore_i: bool) -> np.ndarray:
+    """Phenotype flags in sorted order; only groups of two or more isolates are compared."""
+    different = np.zeros(len(order), dtype=bool)
+    columns = _phenotype_columns(table, roles, kind)
+    multi = np.flatnonzero(np.bincount(gid)[gid] >= 2) if len(gid) else np.zeros(0, dtype=int)
+    if not columns or multi.size == 0:
+        return different
+    subset = table.select([*columns, roles.organism]).take(order[multi])
+    ranks = _ranks(subset, columns, subset.column(roles.organism), kind)
+    points, limit = _points(kind, threshold)
+    different[multi] = phenotype.different_antibiogram(gid[multi], ranks, points, limit, ignore_i)
+    return different
+
+
+def _species_codes(organisms: pa.ChunkedArray, include_unknown: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Genus + species code per row (distinct organisms looked up once) and the excluded rows."""
+    codes, distinct = _codes(organisms)
+    species = isolates.species_of(distinct)
+    species_codes, _ = _codes(species)
+    drop = pc.is_null(species).to_numpy(zero_copy_only=False)
+    if not include_unknown:
+        drop |= isolates.unknown_organism(distinct).to_numpy(zero_copy_only=False)
+    per_row = np.where(codes >= 0, species_codes[np.maximum(codes, 0)], -1)
+    excluded = np.where(codes >= 0, drop[np.maximum(codes, 0)], True)
+    return per_row, excluded
 
 
 def episode_starts(gid: np.ndarray, days: np.ndarray, episode_days: float) -> np.ndarray:
@@ -134,23 +152,17 @@ def episode_starts(gid: np.ndarray, days: np.ndarray, episode_days: float) -> np
     return starts
 
 
-def _group_codes(patients: pa.ChunkedArray, species: pa.Array) -> np.ndarray:
-    """One integer per patient × species; a missing patient is a patient of its own."""
-    patient_codes = _codes(patients)
-    missing = patient_codes < 0
-    patient_codes[missing] = patient_codes.max(initial=0) + 1 + np.flatnonzero(missing)
-    species_codes = _codes(species)
-    return patient_codes * (species_codes.max(initial=0) + 2) + (species_codes + 1)
-
-
-def _codes(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+def _codes(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Dictionary codes (int64, -1 for missing) and the distinct values they index."""
     encoded = pc.dictionary_encode(pc.cast(values, pa.string()))
-    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.unify_dictionaries()
         chunks = encoded.chunks
-    indices = pa.chunked_array([c.indices for c in chunks], type=pa.int32())
-    return pc.fill_null(indices, -1).to_numpy().astype(np.int64)
+        dictionary = chunks[0].dictionary if chunks else pa.array([], pa.string())
+        indices = pa.chunked_array([c.indices for c in chunks], type=pa.int32())
+    else:
+        dictionary, indices = encoded.dictionary, encoded.indices
+    return pc.fill_null(indices, -1).to_numpy().astype(np.int64), dictionary
 
 
 def _days(dates: pa.ChunkedArray, column: str) -> np.ndarray:
