@@ -204,14 +204,14 @@ class Store:
                                 ("isolates", "isolate"), ("ast_results", "ast_result"))
         }
         by_guideline = self.backend.query(
-            "SELECT guideline, policy, count(*) AS n, max(computed_at) AS computed_at "
+            "SELECT guideline, policy, count(*) AS rows, max(computed_at) AS computed_at "
             "FROM interpretation GROUP BY guideline, policy ORDER BY guideline, policy")
         return {
             "store": self.location, "backend": self.backend.dialect,
             "schema_version": self.schema_version(), **counts,
             "interpretations": {
                 f"{row['guideline']}" + ("" if row["policy"] == "default" else
-                                         f" ({row['policy']})"): row["n"]
+                                         f" ({row['policy']})"): row["rows"]
                 for row in by_guideline.to_pylist()},
             "interpretation_runs": [
                 {**row, "computed_at": row["computed_at"].isoformat()}
