@@ -11,6 +11,12 @@ from amrwatch.refdata import table
 from amrwatch.schemas import ANTIMICROBIAL_MATCH, ANTIMICROBIAL_PROPERTIES
 
 
+@pytest.fixture(autouse=True)
+def _no_user_whonet_tables(tmp_path, monkeypatch):
+    """AMR tables only: a developer's own WHONET import must not change these expectations."""
+    monkeypatch.setenv("AMRWATCH_HOME", str(tmp_path))
+
+
 def _column(name: str) -> list:
     return table("antimicrobials")[name].to_pylist()
 

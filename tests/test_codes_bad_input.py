@@ -21,7 +21,7 @@ anything = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.lists(anything, max_size=8))
 def test_any_values_give_aligned_rows_with_a_known_reason(values):
     for resolve, reasons, code in ((resolve_organisms, ORGANISM_REASONS, "mo"),
@@ -54,6 +54,12 @@ def test_any_values_give_aligned_rows_with_a_known_reason(values):
 def test_bad_organism_values(value, reason):
     row = resolve_organisms([value]).to_pylist()[0]
     assert (row["mo"], row["reason"]) == (None, reason)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_whonet_tables(tmp_path, monkeypatch):
+    """AMR tables only: a developer's own WHONET import must not change these expectations."""
+    monkeypatch.setenv("AMRWATCH_HOME", str(tmp_path))
 
 
 def test_mixed_encodings_in_one_column():

@@ -224,7 +224,8 @@ def _stripped_forms(key: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     words = key.split(" ")
     if len(words) >= 3 and words[0] in vocab.genera:
         # "Escherichia coli O157", "Vibrio cholerae El Tor": a species plus a type / serotype.
-        forms.append((" ".join(words[:2]), "subspecies_to_species" if len(words) == 3
+        epithet_like = len(words) == 3 and words[2].isalpha()  # "salmonella enterica houtenae"
+        forms.append((" ".join(words[:2]), "subspecies_to_species" if epithet_like
                       else "qualifier_removed"))
     return forms
 
