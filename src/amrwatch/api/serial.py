@@ -12,14 +12,12 @@ from functools import wraps
 
 
 class SerialStore:
-    def __init__(self, store, lock: threading.RLock | None = None) -> None:
+    def __init__(self, store) -> None:
         self._store = store
-        self._lock = lock or threading.RLock()
+        self._lock = threading.RLock()
 
     def __getattr__(self, name: str):
         attribute = getattr(self._store, name)
-        if name == "backend":  # writes go through the engine: same lock
-            return SerialStore(attribute, self._lock)
         if not callable(attribute):
             return attribute
 

@@ -26,8 +26,8 @@ WEB_TABLES = [
 
 
 def write(store, sql: str, params: list | tuple = ()) -> None:
-    """Run a data-changing statement on the store's engine (`Store.query` is read-only)."""
-    store.backend.execute(sql, params)
+    """Run a data-changing statement on the store (`Store.query` is for reading)."""
+    store.execute(sql, params)
 
 
 def ensure_web_tables(store) -> None:
