@@ -25,7 +25,7 @@ def amrwatch_cli(*args: str, home: str | None = None) -> subprocess.CompletedPro
     if home:
         env["AMRWATCH_HOME"] = home
     return subprocess.run([sys.executable, "-m", "amrwatch", *args], capture_output=True,
-                          text=True, timeout=180, env=env)
+                          text=True, timeout=180, env=env, check=False)
 
 
 def test_resolve_four_spellings_of_e_coli(tmp_path):

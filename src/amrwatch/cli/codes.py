@@ -62,7 +62,7 @@ def review_command(
     limit: int = typer.Option(50, help="Show at most this many terms per column."),
 ) -> None:
     """List the distinct terms that did not resolve, or need a check, with counts and suggestions."""
-    from amrwatch.codes.review import guess_organism_column, review
+    from amrwatch.codes.review import Kind, guess_organism_column, review
     from amrwatch.errors import InputError
     from amrwatch.tables import read_table
 
@@ -72,7 +72,7 @@ def review_command(
     if unknown:
         raise InputError("Column not in file", {"file": str(file), "column": ", ".join(unknown)},
                          hint="columns are: " + ", ".join(data.column_names[:30]))
-    kind = "antimicrobial" if antimicrobial else "organism"
+    kind: Kind = "antimicrobial" if antimicrobial else "organism"
     report = {name: review(data[name], kind)[:limit] for name in columns}
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))

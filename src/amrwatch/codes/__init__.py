@@ -41,5 +41,9 @@ def antimicrobial_properties(ab_values: Any, **options: Any) -> Any:
     return properties(ab_values, **options)
 
 
-__all__ = ["resolve_organisms", "resolve_antimicrobials", "organism_properties",
-           "antimicrobial_properties"]
+__all__ = [
+    "antimicrobial_properties",
+    "organism_properties",
+    "resolve_antimicrobials",
+    "resolve_organisms",
+]

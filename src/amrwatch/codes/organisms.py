@@ -34,8 +34,14 @@ import pyarrow as pa
 from amrwatch.codes import fuzzy
 from amrwatch.codes.data import read_terms
 from amrwatch.codes.taxonomy import Vocabulary, vocabulary
+from amrwatch.codes.terms import (
+    bad_input_reason,
+    distinct,
+    exact_missing_terms,
+    fold,
+    looks_numeric,
+)
 from amrwatch.codes.traits import traits
-from amrwatch.codes.terms import bad_input_reason, distinct, exact_missing_terms, fold, looks_numeric
 from amrwatch.schemas import ORGANISM_MATCH
 
 #: Reasons a row can carry (closed set, documented in docs/codes.md).

@@ -126,7 +126,7 @@ def aware() -> dict[str, dict[str, str]]:
     """ab -> AWaRe 2023 row (data/aware_2023.tsv, names matched to AMR codes with certainty)."""
     from amrwatch.codes.antimicrobials import match_drug
 
-    found = {}
+    found: dict[str, dict[str, str]] = {}
     for row in read_terms("aware_2023.tsv"):
         match = match_drug(row["antibiotic"], coding="amr")
         if match.code and not match.uncertain:
@@ -168,7 +168,7 @@ def antimicrobial_properties(ab_values: object, *, whonet: object = "auto") -> p
     whonet_class / whonet_prof_class (from the user's WHONET Antibiotics.txt, if imported).
     """
     tables = _whonet(whonet)
-    drugs = {}
+    drugs: dict[str, dict] = {}
     if tables is not None:
         for row in tables.antibiotics().to_pylist():  # type: ignore[attr-defined]
             drugs.setdefault(row["WHONET_ABX_CODE"], row)

@@ -46,7 +46,7 @@ class Vocabulary:
 
 
 def _accepted_map(rows: dict[str, dict]) -> dict[str, str]:
-    by_id = {column: {} for _, column in RENAME_LINKS}
+    by_id: dict[str, dict[str, str]] = {column: {} for _, column in RENAME_LINKS}
     for mo, row in rows.items():
         for _, column in RENAME_LINKS:
             if row[column] is not None and row["status"] != "synonym":
@@ -88,7 +88,7 @@ def vocabulary() -> Vocabulary:
     names: dict[str, list[str]] = {}
     for mo, row in rows.items():
         names.setdefault(fold(row["fullname"]), []).append(mo)
-    for key, mos in names.items():
+    for mos in names.values():
         mos.sort(key=lambda mo: _preference(rows, mo))
     vocab = Vocabulary(rows=rows, accepted=accepted, names=names)
     for code, mo in zip(*table("microorganisms.codes").to_pydict().values(), strict=True):

@@ -7,6 +7,7 @@ cannot be a code or a name. Used by both the organism and the antimicrobial reso
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from functools import cache
@@ -35,7 +36,7 @@ def as_text(value: object) -> str | None:
             value = raw.decode("utf-8")
         except UnicodeDecodeError:
             value = raw.decode("latin-1")
-    elif isinstance(value, float) and value != value:  # NaN from pandas
+    elif isinstance(value, float) and math.isnan(value):  # NaN from pandas
         return None
     text = str(value)
     if _MOJIBAKE.search(text):
