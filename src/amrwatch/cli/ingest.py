@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from amrwatch.cli.bench import bench_app, peak_rss_mib
+
 console = Console()
 FORMATS = "whonet|csv|excel|fhir|hl7"
 
@@ -119,6 +121,25 @@ def pseudonymise(
     if done.rows_skipped:
         console.print(f"[yellow]{done.rows_skipped:,} rows could not be read and were left out "
                       "(wrong number of fields).[/]")
+
+
+@bench_app.command("read")
+def bench_read(
+    isolates: int = typer.Option(200_000, help="Isolates in the synthetic WHONET export."),
+) -> None:
+    """Read a synthetic WHONET export (12 result columns): AST rows/s of the readers alone."""
+    from rich.table import Table
+
+    from amrwatch.ingest.benchmark import measure
+
+    figures = measure(isolates)
+    view = Table("isolates", "AST rows", "file MB", "seconds", "AST rows/s", "isolates/s",
+                 "peak RSS MiB")
+    view.add_row(f"{figures['isolates']:,}", f"{figures['ast_rows']:,}",
+                 f"{figures['megabytes']:.1f}", f"{figures['seconds']:.2f}",
+                 f"{figures['ast_rows_per_s']:,.0f}", f"{figures['isolates_per_s']:,.0f}",
+                 f"{peak_rss_mib():,.0f}")
+    console.print(view)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ import io
 import zipfile
 from pathlib import Path
 
-import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,6 +20,7 @@ from amrwatch.errors import ConfigurationError, InputError
 from amrwatch.ingest.delimited import read_delimited
 from amrwatch.ingest.encoding import decode
 from amrwatch.ingest.mapping import Mapping
+from amrwatch.ingest.normalise import first_of_group, in_memory_duckdb
 from amrwatch.ingest.registry import TESTS, RawUpload, ReadOptions, register
 from amrwatch.ingest.report import Issues
 
@@ -152,14 +153,15 @@ def _long(table: pa.Table, fields: pa.Table, mapping: Mapping) -> tuple[pa.Table
     """One isolate per distinct combination of its fields, at its first row; one test per row."""
     spec = mapping.results
     assert spec is not None  # load_mapping guarantees it
-    con = duckdb.connect()
+    con = in_memory_duckdb()
     con.register("fields", fields)
-    names = [f'"{n}"' for n in fields.column_names if n != "source_row"]
-    first = con.sql(
-        f"SELECT source_row, min(source_row) OVER (PARTITION BY {', '.join(names)}) AS first "
-        "FROM fields ORDER BY source_row").to_arrow_table()
+    names = ", ".join(f'"{n}"' for n in fields.column_names if n != "source_row")
+    digests = con.sql(f"SELECT hash({names}) AS h FROM fields ORDER BY source_row"
+                      ).to_arrow_table()["h"].to_numpy()
     con.close()
-    isolate_rows = first["first"]
+    first = first_of_group(digests)
+    rows = fields["source_row"].to_numpy()
+    isolate_rows = pa.array(rows[first])
     n = table.num_rows
 
     def column(name: str | None) -> pa.Array:
@@ -180,8 +182,7 @@ def _long(table: pa.Table, fields: pa.Table, mapping: Mapping) -> tuple[pa.Table
         column(spec.interpretation) if spec.value else pa.nulls(n, pa.string()),
     ], schema=TESTS)
     tests = tests.filter(pc.or_(pc.is_valid(tests["value"]), pc.is_valid(tests["lab_sir"])))
-    keep = pc.equal(first["source_row"], first["first"])
-    return fields.filter(keep), tests
+    return fields.filter(pa.array(first == np.arange(len(rows)))), tests
 
 
 register(CsvReader())

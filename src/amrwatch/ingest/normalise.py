@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -136,30 +137,56 @@ def _missing(frame: Frame, name: str, issues: Issues) -> pa.Array:
 
 
 def _duplicate_rows(raw: RawUpload, issues: Issues) -> pa.Array:
-    """True for a row whose fields and results repeat an earlier row exactly."""
+    """True for a row whose fields and results repeat an earlier row exactly.
+
+    Rows are compared by a 64-bit digest of all their fields and results (DuckDB `hash`; the
+    results' digests are summed, so their order does not matter): two different rows sharing a
+    digest is a chance of about n^2 / 2^65, one in ten million for a million rows.
+    """
     fields = raw.fields
-    names = [n for n in fields.column_names if n != "source_row"]
-    partition = ", ".join(f'f."{n}"' for n in names + ["results"])
-    con = duckdb.connect()
-    tests = raw.tests.select(["isolate_row", "source_column", "value"])
+    names = ", ".join(f'f."{n}"' for n in fields.column_names if n != "source_row")
+    con = in_memory_duckdb()
     con.register("fields", fields)
-    con.register("tests", tests)
-    first = con.sql(f"""
-        WITH r AS (SELECT isolate_row AS source_row, string_agg(source_column || '=' ||
-                   coalesce(value, ''), '|' ORDER BY source_column, value) AS results
-                   FROM tests GROUP BY isolate_row),
-        f AS (SELECT fields.*, r.results FROM fields LEFT JOIN r USING (source_row))
-        SELECT f.source_row, min(f.source_row) OVER (PARTITION BY {partition}) AS first
-        FROM f ORDER BY f.source_row
-    """).to_arrow_table()
+    con.register("tests", raw.tests.select(["isolate_row", "source_column", "value"]))
+    digests = con.sql(f"""
+        WITH r AS (SELECT isolate_row, sum(hash(source_column, value)) AS h FROM tests
+                   GROUP BY isolate_row)
+        SELECT hash({names}, r.h) AS h FROM fields f
+        LEFT JOIN r ON r.isolate_row = f.source_row ORDER BY f.source_row
+    """).to_arrow_table()["h"].to_numpy()
     con.close()
-    # Ordering by source_row puts the answer back in the order of `fields` (rows ascend).
-    repeat = pc.not_equal(first["source_row"], first["first"])
-    rows = first["source_row"].filter(repeat)
-    issues.add_many("duplicate_row", rows, None, pc.cast(first["first"].filter(repeat),
-                                                          pa.string()),
+    first = first_of_group(digests)
+    repeat = first != np.arange(len(digests))
+    rows = fields["source_row"].to_numpy()
+    issues.add_many("duplicate_row", pa.array(rows[repeat]), None,
+                    pa.array(rows[first[repeat]].astype(str)),
                     "the row repeats an earlier row (its number is the value); row rejected")
-    return repeat.combine_chunks()
+    return pa.array(repeat)
+
+
+def first_of_group(keys: np.ndarray) -> np.ndarray:
+    """For each position, the position of the first element with the same key."""
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first[inverse]
+
+
+def rank_in_group(keys: np.ndarray) -> np.ndarray:
+    """1 for the first element of each key (in order), 2 for its first repeat, and so on."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    n = len(keys)
+    starts = np.r_[True, ordered[1:] != ordered[:-1]] if n else np.array([], bool)
+    start_of_group = np.maximum.accumulate(np.where(starts, np.arange(n), 0)) if n else starts
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n) - start_of_group + 1
+    return rank
+
+
+def in_memory_duckdb() -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB, quiet (no progress bar on a user's terminal)."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _patient_keys(frame: Frame, ctx: Context, issues: Issues) -> pa.Array:
@@ -250,32 +277,30 @@ def _with_organisms(table: pa.Table, column: str, issues: Issues) -> pa.Table:
 def _isolate_ids(table: pa.Table, raw: pa.Table, issues: Issues) -> pa.Array:
     """The lab's isolate id, else specimen number / isolate number (or organism), else a digest
     of pseudonym, date, specimen and organism; repeats within the file get #2, #3 ..."""
-    con = duckdb.connect()
-    parts = pa.table({
-        "source_row": table["source_row"],
-        "given": _column(raw, "isolate_id"),
-        "specimen": _column(raw, "specimen_number"),
-        "number": _column(raw, "isolate_number"),
-        "organism": table["organism_raw"],
-        "patient_key": table["patient_key"],
-        "date": pc.cast(table["specimen_date"], pa.string()),
-        "specimen_type": table["specimen_type_raw"],
-    })
-    con.register("parts", parts)
-    ids = con.sql("""
-        WITH base AS (SELECT source_row, coalesce(given, specimen || '/' || coalesce(number, organism),
-            'h' || left(sha256(concat_ws('|', patient_key, date, specimen_type, organism)), 20))
-            AS id FROM parts),
-        numbered AS (SELECT source_row, id, row_number() OVER (PARTITION BY id ORDER BY source_row)
-            AS n FROM base)
-        SELECT source_row, id, n, CASE WHEN n = 1 THEN id ELSE id || '#' || n END AS isolate_id
-        FROM numbered ORDER BY source_row
-    """).to_arrow_table()
+    from_specimen = pc.binary_join_element_wise(
+        _column(raw, "specimen_number"),
+        pc.coalesce(_column(raw, "isolate_number"), table["organism_raw"]), "/")
+    ids = pc.coalesce(_column(raw, "isolate_id"), from_specimen).combine_chunks()
+    if ids.null_count:
+        ids = pc.coalesce(ids, _digest_ids(table))
+    rank = rank_in_group(pc.dictionary_encode(ids).indices.to_numpy())
+    repeated = pa.array(rank > 1)
+    issues.add_many("duplicate_isolate", table["source_row"].filter(repeated), "isolate id",
+                    ids.filter(repeated), "isolate id repeats an earlier row; numbered #n")
+    suffix = pa.array(np.char.add("#", rank.astype(str)))
+    return pc.if_else(repeated, pc.binary_join_element_wise(ids, suffix, ""), ids)
+
+
+def _digest_ids(table: pa.Table) -> pa.Array:
+    """'h' + 20 hex digits of sha256(pseudonym|date|specimen|organism), for rows without ids."""
+    con = in_memory_duckdb()
+    con.register("parts", table.select(["patient_key", "specimen_date", "specimen_type_raw",
+                                        "organism_raw"]))
+    digests = con.sql(
+        "SELECT 'h' || left(sha256(concat_ws('|', patient_key, specimen_date::VARCHAR, "
+        "specimen_type_raw, organism_raw)), 20) AS id FROM parts").to_arrow_table()["id"]
     con.close()
-    repeated = pc.greater(ids["n"], 1)
-    issues.add_many("duplicate_isolate", ids["source_row"].filter(repeated), "isolate id",
-                    ids["id"].filter(repeated), "isolate id repeats an earlier row; numbered #n")
-    return ids["isolate_id"]
+    return digests.combine_chunks()
 
 
 def _column(table: pa.Table, name: str) -> pa.ChunkedArray:

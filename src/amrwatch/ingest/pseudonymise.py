@@ -24,6 +24,7 @@ from amrwatch.errors import ConfigurationError
 
 #: What a pseudonym looks like; such values are kept as they are (the lab pseudonymised already).
 PSEUDONYM = r"^[0-9a-f]{64}$"
+_PSEUDONYM = re.compile(PSEUDONYM)
 _LAB_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -78,15 +79,18 @@ def pseudonymise(ids: pa.ChunkedArray | pa.Array, key: bytes) -> pa.Array:
     """One pseudonym per identifier (null stays null); each distinct identifier is hashed once."""
     column = pa.chunked_array([ids]) if isinstance(ids, pa.Array) else ids
     encoded = pc.dictionary_encode(column).combine_chunks()
-    digests = [_digest(text, key) for text in encoded.dictionary.to_pylist()]
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key is set up once, then copied
+    digests = [_digest(text, keyed) for text in encoded.dictionary.to_pylist()]
     return pa.array(digests, pa.string()).take(encoded.indices)
 
 
-def _digest(text: str, key: bytes) -> str:
+def _digest(text: str, keyed: hmac.HMAC) -> str:
     normal = unicodedata.normalize("NFC", text.strip())
-    if re.match(PSEUDONYM, normal):
+    if _PSEUDONYM.match(normal):
         return normal
-    return hmac.new(key, normal.encode("utf-8"), hashlib.sha256).hexdigest()
+    digest = keyed.copy()
+    digest.update(normal.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def is_pseudonym(ids: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -18,12 +18,12 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from amrwatch.errors import AmrwatchError
 from amrwatch.ingest.data import lookup
+from amrwatch.ingest.normalise import in_memory_duckdb
 from amrwatch.ingest.report import Issues
 from amrwatch.refdata import table as refdata_table
 
@@ -39,15 +39,19 @@ def settings() -> dict[str, float]:
 
 def check_expected_resistance(isolates: pa.Table, ast: pa.Table, issues: Issues) -> None:
     """Warn where a lab reports S/I for a drug the organism is intrinsically resistant to."""
-    con = duckdb.connect()
+    reported = ast.filter(pc.is_in(ast["lab_sir"], pa.array(_SUSCEPTIBLE)))
+    if reported.num_rows == 0:
+        return
+    con = in_memory_duckdb()
     con.register("isolates", isolates.select(["isolate_id", "mo"]))
-    con.register("ast", ast.select(["isolate_id", "ab", "lab_sir", "source_row", "source_column"]))
+    con.register("ast", reported.select(["isolate_id", "ab", "lab_sir", "source_row",
+                                         "source_column"]))
     con.register("intrinsic", refdata_table("intrinsic_resistant"))
     hits = con.sql("""
         SELECT a.source_row, a.source_column, a.lab_sir, i.mo, a.ab FROM ast a
         JOIN isolates i USING (isolate_id)
         JOIN intrinsic r ON r.mo = i.mo AND r.ab = a.ab
-        WHERE a.lab_sir IN ('S', 'I', 'SDD') ORDER BY a.source_row
+        ORDER BY a.source_row
     """).to_arrow_table()
     con.close()
     if hits.num_rows:

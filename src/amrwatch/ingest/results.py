@@ -9,6 +9,7 @@ antimicrobials are kept with a warning. All of it column-wise, no loop over resu
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,22 +21,22 @@ from amrwatch.schemas import AST_RESULT
 def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code: str,
                   lab_guideline: str | None = None) -> tuple[pa.Table, int]:
     """(AST results of accepted isolates, number of results of rejected rows)."""
-    position = pc.index_in(tests["isolate_row"], isolates["source_row"])
-    of_accepted = pc.is_valid(position)
-    of_rejected = len(tests) - (pc.sum(of_accepted).as_py() or 0)
-    tests = tests.filter(of_accepted)
-    isolate_id = isolates["isolate_id"].take(position.filter(of_accepted))
+    position, of_accepted = _positions(tests["isolate_row"], isolates["source_row"])
+    of_rejected = len(tests) - int(of_accepted.sum())
     # A category-only result (FHIR interpretation, LIS S/I/R column) is read from its category.
-    tests = tests.set_column(tests.schema.get_field_index("value"), "value",
-                             pc.coalesce(tests["value"], tests["lab_sir"]))
-    parsed = parse_results(tests["value"])
-    readable = parsed["ok"]
-    unreadable = pc.invert(readable)
+    cells = pc.coalesce(tests["value"], tests["lab_sir"])
+    # A file has a few hundred distinct cells: parse those, take the answers to every result.
+    encoded = pc.dictionary_encode(cells).combine_chunks()
+    parsed = parse_results(encoded.dictionary).take(encoded.indices)
+    readable = pc.fill_null(parsed["ok"], False).to_numpy(zero_copy_only=False)
+    unreadable = pa.array(of_accepted & ~readable)
     issues.add_many("unparseable_value", tests["source_row"].filter(unreadable),
-                    tests["source_column"].filter(unreadable), tests["value"].filter(unreadable),
+                    tests["source_column"].filter(unreadable), cells.filter(unreadable),
                     "neither a measurement nor S/I/R; result rejected")
-    tests, parsed, isolate_id = tests.filter(readable), parsed.filter(readable), \
-        isolate_id.filter(readable)
+    keep = of_accepted & readable
+    isolate_id = isolates["isolate_id"].take(pa.array(position[keep]))
+    keep = pa.array(keep)
+    tests, parsed = tests.filter(keep), parsed.filter(keep)
     _report_out_of_range(tests, parsed, issues)
     lab_sir = pc.coalesce(pc.utf8_upper(tests["lab_sir"]), parsed["category"])
     guideline = tests["guideline"] if lab_guideline is None else pa.repeat(
@@ -56,6 +57,18 @@ def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code:
     return results.cast(AST_RESULT), of_rejected
 
 
+def _positions(rows: pa.ChunkedArray, accepted: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each result's isolate among the accepted ones (sorted by row), and whether
+    its isolate was accepted at all."""
+    accepted_rows = accepted.to_numpy()
+    wanted = rows.to_numpy()
+    position = np.searchsorted(accepted_rows, wanted)
+    inside = position < len(accepted_rows)
+    found = np.zeros(len(wanted), bool)
+    found[inside] = accepted_rows[position[inside]] == wanted[inside]
+    return position, found
+
+
 def _report_out_of_range(tests: pa.Table, parsed: pa.Table, issues: Issues) -> None:
     outside = out_of_range(tests["method"], parsed["number"])
     issues.add_many("value_out_of_range", tests["source_row"].filter(outside),
@@ -71,10 +84,12 @@ def _antimicrobials(tests: pa.Table, issues: Issues) -> pa.Array:
     uncertain = pa.repeat(pa.scalar(False), len(tests))
     for coding in pc.unique(tests["coding"]).to_pylist():
         mask = pc.equal(tests["coding"], coding).combine_chunks()
-        match = resolve_antimicrobials(tests["antimicrobial_raw"].filter(mask),
-                                       coding="whonet" if coding == "whonet" else "auto")
-        ab = pc.replace_with_mask(ab, mask, match["ab"].combine_chunks())
-        uncertain = pc.replace_with_mask(uncertain, mask, match["uncertain"].combine_chunks())
+        # Resolve the few distinct drug texts, then take the answers back to every result.
+        encoded = pc.dictionary_encode(tests["antimicrobial_raw"].filter(mask)).combine_chunks()
+        match = resolve_antimicrobials(encoded.dictionary, coding=coding)
+        ab = pc.replace_with_mask(ab, mask, match["ab"].combine_chunks().take(encoded.indices))
+        uncertain = pc.replace_with_mask(
+            uncertain, mask, match["uncertain"].combine_chunks().take(encoded.indices))
     _report_columns(tests, pc.is_null(ab), "unknown_antimicrobial", issues)
     _report_columns(tests, pc.and_(pc.is_valid(ab), uncertain), "uncertain_antimicrobial", issues)
     return ab
