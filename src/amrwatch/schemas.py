@@ -236,3 +236,42 @@ SIGNAL = pa.schema(
         ("evidence", pa.string()),  # JSON: isolates, series values, scan window, rule source
     ]
 )
+
+# --- synthetic data ground truth (amrwatch.synth) ---------------------------------------------
+
+#: One row per generated isolate, as the generator knows it (truth/isolates.parquet).
+SYNTH_ISOLATE = pa.schema(
+    [
+        ("lab_code", pa.string()),
+        ("isolate_id", pa.string()),  # the lab's own id, as written in its files
+        ("patient_id", pa.string()),  # the lab's raw patient id (synthetic, never a real person)
+        ("country", pa.string()),
+        ("sex", pa.string()),
+        ("age", pa.float32()),
+        ("specimen_date", pa.date32()),
+        ("admission_date", pa.date32()),  # null for outpatients
+        ("specimen", pa.string()),  # blood | urine | stool | genital | respiratory
+        ("ward_type", pa.string()),
+        ("organism", pa.string()),  # generator organism key (synth/data/organisms.tsv)
+        ("event", pa.string()),  # seeded event id, "" for background isolates
+        ("hospital_onset", pa.bool_()),
+        ("carbapenemase", pa.bool_()),
+        ("esbl", pa.bool_()),
+    ]
+)
+
+#: One row per generated AST result with the truth behind it (truth/ast.parquet).
+SYNTH_AST = pa.schema(
+    [
+        ("lab_code", pa.string()),
+        ("isolate_id", pa.string()),
+        ("organism", pa.string()),
+        ("ab", pa.string()),
+        ("method", pa.string()),  # MIC | DISK | GRADIENT
+        ("potency", pa.string()),
+        ("value", pa.string()),  # raw value as written in the lab file
+        ("guideline", pa.string()),  # guideline the lab applied, e.g. "CLSI 2019"
+        ("lab_sir", pa.string()),  # the lab's own category under that guideline
+        ("resistant", pa.bool_()),  # the isolate truly carries the resistance
+    ]
+)

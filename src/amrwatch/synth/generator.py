@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from amrwatch.errors import ConfigurationError
+from amrwatch.schemas import SYNTH_AST, SYNTH_ISOLATE
 from amrwatch.synth import events
 from amrwatch.synth.chunk import Chunk, build_chunk
 from amrwatch.synth.geography import laboratories
@@ -54,8 +55,8 @@ class TruthWriter:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.writers = folder, {}
 
-    def write(self, name: str, frame: pd.DataFrame) -> None:
-        batch = pa.Table.from_pandas(frame, preserve_index=False)
+    def write(self, name: str, frame: pd.DataFrame, schema: pa.Schema) -> None:
+        batch = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
         if name not in self.writers:
             self.writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", batch.schema,
                                                   compression="zstd")
@@ -68,6 +69,8 @@ class TruthWriter:
 
 def _truth_frames(chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame]:
     isolates = chunk.isolates.drop(columns=["first_name", "last_name"])
+    isolates = isolates.assign(specimen_date=isolates.specimen_date.dt.date,
+                               admission_date=isolates.admission_date.dt.date)
     keys = chunk.isolates[["lab_code", "isolate_id", "organism"]]
     ast = pd.concat([keys.iloc[chunk.ast.row.to_numpy()].reset_index(drop=True), chunk.ast[
         ["ab", "method", "potency", "value", "guideline", "lab_sir", "resistant"]
@@ -99,8 +102,8 @@ def generate(out: Path, isolates: int, seed: int, chunk_size: int = 250_000, mes
                             seeded, prevalence, counters, np.random.default_rng([seed, 10, number]))
         files.write(chunk, number)
         iso_truth, ast_truth = _truth_frames(chunk)
-        truth.write("isolates", iso_truth)
-        truth.write("ast", ast_truth)
+        truth.write("isolates", iso_truth, SYNTH_ISOLATE)
+        truth.write("ast", ast_truth, SYNTH_AST)
         seen.append(iso_truth[iso_truth.event != ""])
         result.isolates += len(chunk.isolates)
         result.ast_results += len(chunk.ast)

@@ -8,6 +8,7 @@ which column is which and how to read the values.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,6 @@ import pandas as pd
 
 from amrwatch.refdata import table
 from amrwatch.synth.geography import data_frame
-from amrwatch.synth.whonet import format_dates
 
 COLUMNS = ["laboratory", "isolate_id", "patient_id", "last_name", "sex", "age", "specimen_date",
            "admission_date", "specimen_type", "ward_type", "organism", "antimicrobial", "method",
@@ -26,6 +26,7 @@ def language(lab: pd.Series) -> str:
     return lab.language if lab.language in ("es", "pt") else "en"
 
 
+@cache
 def _words(field: str, lang: str) -> dict[str, str]:
     vocabulary = data_frame("vocabulary.tsv")
     rows = vocabulary[vocabulary.field == field]
@@ -40,26 +41,39 @@ def delimiter(lab: pd.Series) -> str:
 def export_rows(isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series) -> pd.DataFrame:
     """One row per AST result of the lab's isolates, under the lab's own column names."""
     lang = language(lab)
-    names = table("antimicrobials").to_pandas().set_index("ab").name
-    organisms = data_frame("organisms.tsv").set_index("organism").name
     iso = isolates.loc[ast.row.to_numpy()].reset_index(drop=True)
-    age = np.floor(iso.age.to_numpy()).astype(int).astype(str)
-    value = ast.value.to_numpy(object)
     frame = pd.DataFrame({
         "laboratory": iso.lab_code, "isolate_id": iso.isolate_id, "patient_id": iso.patient_id,
-        "last_name": iso.last_name, "sex": iso.sex.map(_words("sex", lang)), "age": age,
-        "specimen_date": format_dates(iso.specimen_date, lab.date_style),
-        "admission_date": format_dates(iso.admission_date, lab.date_style),
-        "specimen_type": iso.specimen.map(_words("specimen", lang)),
-        "ward_type": iso.ward_type.map(_words("ward", lang)),
-        "organism": iso.organism.map(organisms),
-        "antimicrobial": ast.ab.map(names).to_numpy(),
-        "method": ast.method.map(_words("method", lang)).to_numpy(),
-        "potency": ast.potency.to_numpy(), "value": value, "lab_sir": ast.lab_sir.to_numpy(),
+        "last_name": iso.last_name, "sex": iso[f"sex_{lang}"], "age": iso.age_years,
+        "specimen_date": iso[f"date_{lab.date_style}"],
+        "admission_date": iso[f"admission_{lab.date_style}"],
+        "specimen_type": iso[f"specimen_{lang}"], "ward_type": iso[f"ward_{lang}"],
+        "organism": iso.organism_name, "antimicrobial": ast.drug_name.to_numpy(),
+        "method": ast[f"method_{lang}"].to_numpy(), "potency": ast.potency.to_numpy(),
+        "value": ast.value.to_numpy(), "lab_sir": ast.lab_sir.to_numpy(),
         "guideline": ast.guideline.to_numpy(),
     })
     frame.columns = [_words("column", lang)[c] for c in COLUMNS]
     return frame
+
+
+def prepare(isolates: pd.DataFrame, ast: pd.DataFrame) -> None:
+    """Add the LIS texts of a whole chunk at once, in each LIS language."""
+    isolates["organism_name"] = isolates.organism.map(
+        data_frame("organisms.tsv").set_index("organism").name)
+    isolates["age_years"] = np.floor(isolates.age.to_numpy()).astype(int).astype(str)
+    ast["drug_name"] = ast.ab.map(drug_names())
+    for lang in ("es", "pt", "en"):
+        isolates[f"sex_{lang}"] = isolates.sex.map(_words("sex", lang))
+        isolates[f"specimen_{lang}"] = isolates.specimen.map(_words("specimen", lang))
+        isolates[f"ward_{lang}"] = isolates.ward_type.map(_words("ward", lang))
+        ast[f"method_{lang}"] = ast.method.map(_words("method", lang))
+
+
+@cache
+def drug_names() -> pd.Series:
+    """Antimicrobial names by AMR code, as an LIS prints them (AMR `antimicrobials.name`)."""
+    return table("antimicrobials").to_pandas().set_index("ab").name
 
 
 def mapping(lab: pd.Series, file_name: str) -> dict[str, Any]:

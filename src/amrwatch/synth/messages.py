@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from amrwatch.refdata import table
 from amrwatch.synth.geography import data_frame
 
 UNITS = {"MIC": "ug/mL", "GRADIENT": "ug/mL", "DISK": "mm"}
@@ -29,18 +28,17 @@ def isolate_columns(isolates: pd.DataFrame) -> pd.DataFrame:
     frame["specimen_display"] = isolates.specimen.map(specimens.display)
     frame["culture_code"] = isolates.specimen.map(lambda s: CULTURE.get(s, ANY_CULTURE)[0])
     frame["culture_display"] = isolates.specimen.map(lambda s: CULTURE.get(s, ANY_CULTURE)[1])
-    frame["date"] = pd.to_datetime(isolates.specimen_date).dt.strftime("%Y-%m-%d")
-    frame["admission"] = pd.to_datetime(isolates.admission_date).dt.strftime("%Y-%m-%d").fillna("")
+    frame["date"] = isolates.date_iso  # prepared once per chunk (whonet.prepare)
+    frame["admission"] = isolates.admission_iso
     return frame
 
 
 def ast_columns(ast: pd.DataFrame) -> pd.DataFrame:
     panels = data_frame("panels.tsv").drop_duplicates("ab").set_index("ab").loinc
-    names = table("antimicrobials").to_pandas().set_index("ab").name
     parts = ast.value.str.extract(r"^(<=|>=|<|>)?(.*)$")
     frame = pd.DataFrame(index=ast.index)
     frame["loinc"] = ast.ab.map(panels)
-    frame["drug_name"] = ast.ab.map(names)
+    frame["drug_name"] = ast.drug_name  # prepared once per chunk (lis.prepare)
     frame["comparator"] = parts[0].fillna("")
     frame["number"] = parts[1]
     frame["unit"] = ast.method.map(UNITS)

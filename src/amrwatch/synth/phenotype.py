@@ -122,6 +122,7 @@ def panel_table() -> pd.DataFrame:
     return rows.dropna(subset=["wt_log2"]).reset_index(drop=True)
 
 
+@cache
 def disk_table() -> pd.DataFrame:
     _, disk = population_centres()
     disk = disk.copy()

@@ -61,7 +61,8 @@ def _lab_sir(rows: pd.DataFrame) -> np.ndarray:
 
 
 def _one_drug(row: pd.Series, iso: Columns, labs: pd.DataFrame, resistant: np.ndarray,
-              guideline: np.ndarray, rng: np.random.Generator) -> pd.DataFrame | None:
+              guideline: np.ndarray, families: np.ndarray,
+              rng: np.random.Generator) -> pd.DataFrame | None:
     index = np.flatnonzero(iso["organism"] == row.organism_index)
     if not len(index):
         return None
@@ -72,8 +73,7 @@ def _one_drug(row: pd.Series, iso: Columns, labs: pd.DataFrame, resistant: np.nd
     true_r = resistant[index, int(row.trait_index)] & (rng.random(len(index)) < row.penetrance)
     true_r |= rng.random(len(index)) < row.background
     low = ~true_r & (rng.random(len(index)) < row.low_share)
-    family = np.array([g.split(" ")[0] for g in guideline[index]], dtype=object)
-    frame = pd.DataFrame({"row": index, "lab": lab, "method": method, "family": family,
+    frame = pd.DataFrame({"row": index, "lab": lab, "method": method, "family": families[index],
                           "guideline": guideline[index], "resistant": true_r, "low": low})
     frame = frame[frame.method != ""]
     frame["organism"], frame["ab"] = row.organism, row.ab
@@ -122,9 +122,10 @@ def read_panels(iso: Columns, labs: pd.DataFrame, resistant: np.ndarray, guideli
     isolates in `keep_untestable` (event isolates sent on to the reference lab with a full panel).
     """
     disks = disk_table()
+    families = pd.Series(guideline).str.split(" ").str[0].to_numpy(object)
     parts = []
     for position, row in enumerate(panel_table().itertuples(index=False)):  # ~150 organism × drug
-        frame = _one_drug(pd.Series(row._asdict()), iso, labs, resistant, guideline, rng)
+        frame = _one_drug(pd.Series(row._asdict()), iso, labs, resistant, guideline, families, rng)
         if frame is None or frame.empty:
             continue
         frame["panel_order"] = position

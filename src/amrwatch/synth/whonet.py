@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from functools import cache
+
 from amrwatch.synth import events
 from amrwatch.synth.geography import data_frame
 from amrwatch.synth.phenotype import disk_table, panel_table
@@ -38,11 +40,16 @@ def lab_columns(lab: pd.Series) -> list[str]:
     families = {lab.guideline} | {d[k].split(" ")[0] for d in events.definitions()
                                   if d["kind"] == "artefact" and d["country"] == lab.country
                                   for k in ("before", "after")}
+    return _columns(lab.method, tuple(sorted(families)))
+
+
+@cache
+def _columns(method: str, families: tuple[str, ...]) -> list[str]:
     panels = panel_table()
     disks = disk_table()
     columns: list[str] = []
-    for family in sorted(families):
-        if lab.method == "mic":
+    for family in families:
+        if method == "mic":
             rows = panels[panels.mic_labs == "mic"][["ab"]].assign(method="MIC", potency="")
         else:
             grad = panels[panels.disk_labs == "gradient"][["ab"]].assign(method="GRADIENT",
@@ -74,29 +81,38 @@ def format_dates(dates: pd.Series, style: str) -> pd.Series:
 
 def export_rows(isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series,
                 columns: list[str]) -> pd.DataFrame:
-    """The lab's export rows for a chunk (isolates already restricted to this lab)."""
-    organisms = data_frame("organisms.tsv").set_index("organism")
-    specimens = data_frame("specimens.tsv").set_index("specimen")
+    """The lab's export rows for a chunk (isolates restricted to this lab, texts prepared)."""
+    style = lab.date_style
     frame = pd.DataFrame({
         "COUNTRY_A": isolates.country, "LABORATORY": isolates.lab_code,
         "PATIENT_ID": isolates.patient_id, "LAST_NAME": isolates.last_name,
         "FIRST_NAME": isolates.first_name, "SEX": isolates.sex.str.lower(),
-        "AGE": _age(isolates.age.to_numpy()),
-        "DATE_ADMIS": format_dates(isolates.admission_date, lab.date_style),
-        "SPEC_NUM": isolates.isolate_id,
-        "SPEC_DATE": format_dates(isolates.specimen_date, lab.date_style),
-        "SPEC_TYPE": isolates.specimen.map(specimens.whonet_code), "WARD_TYPE": isolates.ward_type,
-        "ISOL_NUM": "1", "ORGANISM": isolates.organism.map(organisms.whonet_code),
+        "AGE": isolates.age_whonet, "DATE_ADMIS": isolates[f"admission_{style}"],
+        "SPEC_NUM": isolates.isolate_id, "SPEC_DATE": isolates[f"date_{style}"],
+        "SPEC_TYPE": isolates.whonet_specimen, "WARD_TYPE": isolates.ward_type,
+        "ISOL_NUM": "1", "ORGANISM": isolates.whonet_organism,
         "ESBL": np.where(isolates.esbl, "+", "-"),
         "CARBAPENEM": np.where(isolates.carbapenemase, "+", "-"),
     }).reset_index(drop=True)
     results = np.full((len(isolates), len(columns)), "", dtype=object)
-    code = test_code(ast.ab, ast.family, ast.method, ast.potency)
     position = pd.Series(np.arange(len(isolates)), index=isolates.index)
-    column_of = {c: i for i, c in enumerate(columns)}
-    values = np.where(ast.method == "DISK", ast.value.str.zfill(2), ast.value)
-    results[position[ast.row].to_numpy(), code.map(column_of).to_numpy(int)] = values
+    column_of = pd.Series(np.arange(len(columns)), index=columns)
+    results[position[ast.row].to_numpy(), column_of[ast.test_code].to_numpy()] = ast.whonet_value
     return pd.concat([frame, pd.DataFrame(results, columns=columns)], axis=1)
+
+
+def prepare(isolates: pd.DataFrame, ast: pd.DataFrame) -> None:
+    """Add the WHONET texts of a whole chunk at once (codes, ages, dates, test codes)."""
+    organisms = data_frame("organisms.tsv").set_index("organism")
+    specimens = data_frame("specimens.tsv").set_index("specimen")
+    isolates["whonet_organism"] = isolates.organism.map(organisms.whonet_code)
+    isolates["whonet_specimen"] = isolates.specimen.map(specimens.whonet_code)
+    isolates["age_whonet"] = _age(isolates.age.to_numpy())
+    for style in ("iso", "dmy"):
+        isolates[f"date_{style}"] = format_dates(isolates.specimen_date, style)
+        isolates[f"admission_{style}"] = format_dates(isolates.admission_date, style)
+    ast["test_code"] = test_code(ast.ab, ast.family, ast.method, ast.potency)
+    ast["whonet_value"] = np.where(ast.method == "DISK", ast.value.str.zfill(2), ast.value)
 
 
 def header(lab: pd.Series, columns: list[str]) -> list[str]:

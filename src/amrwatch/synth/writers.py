@@ -61,6 +61,8 @@ class LabFiles:
     def write(self, chunk: Chunk, number: int) -> None:
         """Append each lab's isolates of the chunk to its file (labs in registry order)."""
         rng = np.random.default_rng([self.seed, 20, number])
+        whonet.prepare(chunk.isolates, chunk.ast)
+        lis.prepare(chunk.isolates, chunk.ast)
         ast_by_lab = chunk.ast.groupby(chunk.isolates.lab_code.to_numpy()[chunk.ast.row], sort=True)
         for code, isolates in chunk.isolates.groupby("lab_code", sort=True):
             lab = self.labs.loc[code].copy()
