@@ -13,4 +13,4 @@ from __future__ import annotations
 from amrwatch.interpret.engine import interpret
 from amrwatch.interpret.reasons import REASONS
 
-__all__ = ["interpret", "REASONS"]
+__all__ = ["REASONS", "interpret"]

@@ -14,10 +14,10 @@ CLSI R as "MIC >= r / zone <= r"; WHONET stores every guideline in the ">=/<=" f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pyarrow as pa

@@ -11,26 +11,21 @@ result does not depend on batch size or row order.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from amrwatch.errors import InputError
 from amrwatch.interpret import breakpoints, rules
-from amrwatch.interpret.organisms import resolve, resolve_antimicrobials
 from amrwatch.interpret.policy import Settings, settings
 from amrwatch.interpret.run import Run
 from amrwatch.schemas import AST_INPUT, INTERPRETATION
 
 REQUIRED = ("organism", "antimicrobial", "method", "value")
 OPTIONAL = tuple(name for name in AST_INPUT.names if name not in REQUIRED)
-BATCH_ROWS = 1 << 20
 
 
 def interpret(table: Any, guideline: str = "EUCAST 2025", policy: str = "default",
@@ -38,16 +33,17 @@ def interpret(table: Any, guideline: str = "EUCAST 2025", policy: str = "default
     """Interpret every AST row under one guideline version; see the module docstring."""
     data = _as_arrow(table)
     _check_columns(data)
-    bp_source = breakpoints.source(source)
-    run = Run(settings(guideline, policy, capped_mic_handling, bp_source.years()), bp_source)
-    run.resolve(_distinct(data, "organism"), _distinct(data, "antimicrobial"),
-                resolve, resolve_antimicrobials)
-    batches = data.to_batches(max_chunksize=BATCH_ROWS) or [data.to_batches()]
-    workers = max(1, min(len(batches), os.cpu_count() or 1, 4))
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(run.interpret_batch, [b for b in batches if len(b)]))
-    result = _append(data, parts, run.settings)
+    run = _run(None if source is None else str(source), guideline, policy, capped_mic_handling)
+    columns = run.interpret_rows(data)
+    result = _append(data, columns, run.settings)
     return rules.apply_expert_rules(result, run) if run.settings["expert_rules"] else result
+
+
+@lru_cache(maxsize=16)
+def _run(source: str | None, guideline: str, policy: str, capped_mic_handling: str) -> Run:
+    """The prepared breakpoints of one guideline/policy; kept, as reinterpretation calls repeat."""
+    bp_source = breakpoints.source(source)
+    return Run(settings(guideline, policy, capped_mic_handling, bp_source.years()), bp_source)
 
 
 def _as_arrow(table: Any) -> pa.Table:
@@ -85,12 +81,6 @@ def _check_columns(data: pa.Table) -> None:
         )
 
 
-def _distinct(data: pa.Table, column: str) -> pa.Array:
-    return pc.unique(_as_text(data.column(column))).combine_chunks() \
-        if isinstance(pc.unique(_as_text(data.column(column))), pa.ChunkedArray) \
-        else pc.unique(_as_text(data.column(column)))
-
-
 def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """Values as strings: a pandas float column 0.5 becomes "0.5"; dictionaries are decoded."""
     if pa.types.is_dictionary(column.type):
@@ -100,14 +90,20 @@ def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return column.cast(pa.string())
 
 
-def _append(data: pa.Table, parts: list[dict[str, pa.Array]], run_settings: Settings) -> pa.Table:
+def _append(data: pa.Table, columns: dict[str, pa.ChunkedArray], run: Settings) -> pa.Table:
     result = data
     for field in INTERPRETATION:
         if field.name == "guideline":
-            column = pa.chunked_array([pa.array(np.full(data.num_rows, 0, dtype=np.int32))])
-            values = pa.DictionaryArray.from_arrays(column.chunk(0), pa.array([run_settings.guideline]))
-            result = result.append_column(field, pa.chunked_array([values.cast(pa.string())]))
+            column = pa.chunked_array([pa.array([run.guideline] * len(c), pa.string())
+                                       if len(c) < 1024 else _repeat(run.guideline, len(c))
+                                       for c in columns["reason"].chunks], type=pa.string())
         else:
-            chunks = [part[field.name] for part in parts]
-            result = result.append_column(field, pa.chunked_array(chunks, type=field.type))
+            column = columns[field.name].cast(field.type)
+        result = result.append_column(field, column)
     return result
+
+
+def _repeat(text: str, n: int) -> pa.Array:
+    """n copies of one string, built without a Python list."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int8)),
+                                          pa.array([text])).cast(pa.string())

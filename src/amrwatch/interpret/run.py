@@ -2,16 +2,19 @@
 
 Takes validated `Settings` and a `BreakpointSource`; holds one in-memory DuckDB database with the
 run's breakpoint rows (policy filters applied), the code maps and the vocabularies. Gives
-`interpret_batch(batch)` -> {sir, reason, breakpoint_id} arrays aligned with the batch.
+`interpret_rows(table)` -> {sir, reason, breakpoint_id} columns aligned with the rows.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
+
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-import duckdb
 
 from amrwatch.interpret.breakpoints import POTENCY_SQL, BreakpointSource
 from amrwatch.interpret.data import read_yaml
@@ -26,7 +29,8 @@ _KEY_LIMIT = 1 << 62
 
 
 class Run:
-    """State shared by the batches of one `interpret()` call (read-only once built)."""
+    """The reference state of one guideline/policy (read-only once built, shared by calls);
+    each call works in its own DuckDB cursor with its own temporary tables."""
 
     def __init__(self, settings: Settings, source: BreakpointSource) -> None:
         self.settings = settings
@@ -82,24 +86,27 @@ class Run:
                         "WHERE $applies", {"applies": applies})
         self.db.unregister("intrinsic_source")
 
-    def resolve(self, organisms: pa.Array, antimicrobials: pa.Array, resolve_organisms,
-                resolve_antimicrobials) -> None:
+    def _resolve(self, con: duckdb.DuckDBPyConnection, organisms: pa.Array,
+                 antimicrobials: pa.Array) -> None:
         """Resolve each distinct organism/antimicrobial text once; expand organisms to keys."""
-        org_map = pa.table({"text": organisms, "mo": resolve_organisms(organisms)})
+        from amrwatch.interpret.organisms import resolve, resolve_antimicrobials
+
+        org_map = pa.table({"text": organisms, "mo": resolve(organisms)})
         coding = self.settings["antimicrobial_coding"]
         ab_map = pa.table({"text": antimicrobials,
                            "ab": resolve_antimicrobials(antimicrobials, coding)})
         keys = self.source.candidate_keys(org_map)
         for name, value in (("orgmap", org_map), ("abmap", ab_map), ("keys", keys)):
-            self.db.register(f"{name}_arrow", value)
-            self.db.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
-            self.db.unregister(f"{name}_arrow")
+            con.register(f"{name}_arrow", value)
+            con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
 
-    # --- per batch ------------------------------------------------------------------------
-    def interpret_batch(self, batch: pa.RecordBatch) -> dict[str, pa.Array]:
-        combos, combo_of_row = _distinct_rows(batch)
+    # --- the rows ------------------------------------------------------------------------
+    def interpret_rows(self, data: pa.Table) -> dict[str, pa.ChunkedArray]:
+        """sir, reason, breakpoint_id for every row of `data` (chunked like `data`)."""
+        combos, combo_of_row = distinct_rows(data)
         con = self.db.cursor()
         try:
+            self._resolve(con, _unique_text(combos, "organism"), _unique_text(combos, "antimicrobial"))
             answers = self._interpret_combos(con, combos)
         finally:
             con.close()
@@ -109,10 +116,12 @@ class Run:
     def _interpret_combos(self, con: duckdb.DuckDBPyConnection, combos: pa.Table) -> pa.Table:
         con.register("raw", combos)
         con.execute(_combos_sql(combos.column_names, self.settings))
-        con.execute("CREATE TEMP VIEW vals AS SELECT combo_id AS value_id, method, value FROM combos")
-        con.execute("CREATE TEMP TABLE readings AS " + read_sql(
+        con.execute("CREATE TEMP TABLE vals AS SELECT row_number() OVER () AS value_id, method, value "
+                    "FROM (SELECT DISTINCT method, value FROM combos)")
+        con.execute("CREATE TEMP TABLE readings AS SELECT v.method, v.value, r.* FROM (" + read_sql(
             self.settings.organisation == "CLSI", tuple(self.settings["mic_range"]),
-            tuple(self.settings["disk_range_mm"])))
+            tuple(self.settings["disk_range_mm"]), self.settings["value_reading"])
+            + ") r JOIN vals v USING (value_id)")
         *prepare, result = select_sql(self.settings, EXPECTED_ID)
         for statement in prepare:
             con.execute(statement)
@@ -133,29 +142,47 @@ def _drop_predicate(drops: list[dict]) -> str:
     return " OR ".join(terms) or "FALSE"
 
 
-def _distinct_rows(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Array]:
-    """The distinct rows of `batch` (one representative row each, as text) and each row's combo."""
+def distinct_rows(data: pa.Table) -> tuple[pa.Table, pa.ChunkedArray]:
+    """The distinct rows of `data` (one representative each) and, per row, its distinct row."""
     from amrwatch.interpret.engine import OPTIONAL, REQUIRED, _as_text
 
-    names = [n for n in (*REQUIRED, *OPTIONAL) if n in batch.schema.names]
-    key = None
-    cardinality = 1
-    for name in names:
-        encoded = pc.dictionary_encode(batch.column(name), null_encoding="encode")
-        size = max(len(encoded.dictionary), 1)
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    names = [n for n in (*REQUIRED, *OPTIONAL) if n in data.column_names]
+    # Arrow keeps one dictionary across the chunks of a column, so codes agree between chunks.
+    with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1)) as pool:
+        encoded = list(pool.map(_codes, [data.column(n) for n in names]))
+    key, cardinality = None, 1
+    for codes, size in encoded:
         if key is not None and cardinality * size >= _KEY_LIMIT:
             key, cardinality = _compact(key)
         key = codes if key is None else key * size + codes
         cardinality *= size
     combo = pc.dictionary_encode(pa.array(key))
-    combo_of_row = combo.indices
     representative = np.empty(len(combo.dictionary), dtype=np.int64)
-    representative[combo_of_row.to_numpy()] = np.arange(len(key))
-    rows = pa.Table.from_batches([batch.select(names)]).take(representative)
+    representative[combo.indices.to_numpy()] = np.arange(len(key))
+    rows = data.select(names).take(representative)
     columns = {n: (rows.column(n) if n == "uti" else _as_text(rows.column(n))) for n in names}
     columns["combo_id"] = pa.array(np.arange(rows.num_rows, dtype=np.int64))
-    return pa.table(columns), combo_of_row
+    return pa.table(columns), _rechunk(combo.indices, data.column(names[0]))
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
+    chunks = encoded.chunks
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), 1
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
+    return codes.astype(np.int64, copy=False), max(len(chunks[-1].dictionary), 1)
+
+
+def _rechunk(indices: pa.Array, like: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cut `indices` into the chunk lengths of `like`, so output columns line up with input."""
+    offsets = np.cumsum([0] + [len(c) for c in like.chunks])
+    return pa.chunked_array([indices.slice(a, b - a) for a, b in pairwise(offsets)],
+                            type=indices.type)
+
+
+def _unique_text(combos: pa.Table, name: str) -> pa.Array:
+    return pc.unique(combos.column(name).combine_chunks())
 
 
 def _compact(key: np.ndarray) -> tuple[np.ndarray, int]:

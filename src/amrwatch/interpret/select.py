@@ -30,12 +30,13 @@ SELECT c.combo_id, c.uti AS combo_uti, b.*,
   CASE WHEN c.uti AND b.uti THEN -2
        WHEN c.site IS NOT NULL AND list_contains(b.sites, c.site) THEN -1
        ELSE b.site_idx END AS site_rank
-FROM combos c
-JOIN keys k ON k.mo = c.mo
-JOIN bp b ON b.key = k.key AND b.ab = c.ab AND b.method = c.method AND b.type = c.btype
+FROM (WITH ck AS MATERIALIZED (
+        -- organism keys first: the planner otherwise joins every combo to every drug row
+        SELECT c.*, k.key FROM combos c JOIN keys k ON k.mo = c.mo WHERE c.reason IS NULL)
+      SELECT * FROM ck) c
+JOIN bp b ON b.key = c.key AND b.ab = c.ab AND b.method = c.method AND b.type = c.btype
          AND (b.type <> 'animal' OR b.host = c.host)
-WHERE c.reason IS NULL
-  AND (c.site IS NULL OR NOT list_contains(b.sites, 'non-' || c.site))
+WHERE c.site IS NULL OR NOT list_contains(b.sites, 'non-' || c.site)
 """
 
 _ORDER = {
@@ -121,7 +122,8 @@ WITH cat AS (
     b.any_potency, b.any_ok, b.breakpoint_id, b.blocker, b.r IS NULL AND b.s IS NOT NULL AS s_only,
     {category} AS sir
   FROM combos c
-  LEFT JOIN readings x ON x.value_id = c.combo_id
+  LEFT JOIN readings x ON x.method IS NOT DISTINCT FROM c.method
+                       AND x.value IS NOT DISTINCT FROM c.value
   LEFT JOIN best b USING (combo_id))
 SELECT combo_id,
   CASE WHEN early_reason IS NULL AND expected_r AND value_reason IS DISTINCT FROM 'missing_value'

@@ -29,10 +29,13 @@ def register_levels(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TABLE amr_levels AS SELECT unnest($l) AS level", {"l": levels})
 
 
-def read_sql(clsi: bool, mic_range: tuple[float, float], disk_range: tuple[float, float]) -> str:
-    """SQL over `vals` giving the parsed columns of both readings for one guideline."""
+def read_sql(clsi: bool, mic_range: tuple[float, float], disk_range: tuple[float, float],
+             reading: str = "amrwatch") -> str:
+    """SQL over `vals` giving the parsed columns for one guideline (the amr reading only when
+    `reading` is "amr", as its regular expressions cost more)."""
     return _READ_SQL.format(
         step_num=STEP_SQL.format(x="num"), clsi="TRUE" if clsi else "FALSE",
+        amr="TRUE" if reading == "amr" else "FALSE",
         mic_lo=mic_range[0], mic_hi=mic_range[1], disk_lo=disk_range[0], disk_hi=disk_range[1])
 
 
@@ -62,7 +65,7 @@ amr_mic AS (
              replace(replace(replace(trim(value), ',', '.'), '≤', '<='), '≥', '>='),
              '([0-9])/.*[0-9].*$', '\1'), '[^a-zA-Z0-9.><= -]+', '', 'g'),
              '=<', '<='), '=>', '>='), '^=+', '') AS t
-          FROM vals WHERE method = 'MIC') s0
+          FROM vals WHERE method = 'MIC' AND {amr}) s0
   ) s1),
 amr_clsi AS (
   -- AMR as.sir() for CLSI: move to the smallest 2^k (k = -9..12) >= x (+/- 1e-7 for '>x'/'<x');
@@ -75,7 +78,7 @@ amr_disk AS (
   SELECT value_id, CASE WHEN z BETWEEN 0 AND 99 THEN least(z, 50) END AS amr_zone
   FROM (SELECT value_id, CAST(ceil(TRY_CAST(nullif(regexp_replace(regexp_replace(
           replace(trim(value), ',', '.'), '[.]$', ''), '[^0-9.]+', '', 'g'), '') AS DOUBLE)) AS INTEGER) AS z
-        FROM vals WHERE method = 'DISK')),
+        FROM vals WHERE method = 'DISK' AND {amr})),
 amrwatch AS (
   SELECT *, CASE WHEN op_raw = '=' THEN '' ELSE op_raw END AS op,
     CASE
