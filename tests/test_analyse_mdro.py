@@ -13,8 +13,8 @@ import pyarrow as pa
 import pytest
 
 from amrwatch import refdata
-from amrwatch.analyse.mdro import definitions, indicators, mdro
 from amrwatch.analyse.isolates import antimicrobial_codes
+from amrwatch.analyse.mdro import definitions, indicators, mdro
 from amrwatch.tables import read_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "analyse"

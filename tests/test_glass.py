@@ -17,16 +17,12 @@ from amrwatch.export.glass import glass_tables, write_glass
 from amrwatch.export.glass_codes import spec
 from amrwatch.export.glass_validate import validate_folder
 
-COLUMNS = ["country", "lab_code", "isolate_id", "patient_key", "specimen_date", "specimen_type",
-           "origin", "age_years", "sex", "mo", "ab", "sir", "reason", "guideline", "method",
-           "value_raw", "potency"]
-
 
 def _row(isolate, patient, date, specimen, mo, ab, sir, reason="interpreted", **extra):
-    values = dict(country="ARG", lab_code="AR-001", isolate_id=isolate, patient_key=patient,
-                  specimen_date=date, specimen_type=specimen, origin="hospital", age_years=40.0,
-                  sex="F", mo=mo, ab=ab, sir=sir, reason=reason, guideline="EUCAST 2025",
-                  method="MIC", value_raw="0.5", potency=None)
+    values = {"country": "ARG", "lab_code": "AR-001", "isolate_id": isolate, "patient_key": patient,
+              "specimen_date": date, "specimen_type": specimen, "origin": "hospital",
+              "age_years": 40.0, "sex": "F", "mo": mo, "ab": ab, "sir": sir, "reason": reason,
+              "guideline": "EUCAST 2025", "method": "MIC", "value_raw": "0.5", "potency": None}
     values.update(extra)
     return values
 

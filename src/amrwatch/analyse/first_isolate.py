@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import math
 from functools import cache
+from importlib import resources
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
-from importlib import resources
 
 from amrwatch.analyse import isolates, phenotype
 from amrwatch.errors import ConfigurationError, InputError
@@ -138,7 +138,7 @@ def episode_starts(gid: np.ndarray, days: np.ndarray, episode_days: float) -> np
     head = np.r_[True, gid[1:] != gid[:-1]] if n else np.zeros(0, dtype=bool)
     if math.isinf(episode_days) or n == 0:
         return head
-    step = int(math.ceil(episode_days))  # whole days: a later date >= start + episode_days
+    step = math.ceil(episode_days)  # whole days: a later date >= start + episode_days
     span = int(days.max() - days.min()) + step + 1
     key = gid.astype(np.int64) * span + (days - days.min())
     following = np.searchsorted(key, key + step, side="left")

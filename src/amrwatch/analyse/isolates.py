@@ -129,7 +129,6 @@ def to_wide(table: pa.Table, columns: list[str]) -> pa.Table:
     con = duckdb.connect()
     con.register("results", table.append_column("__row", pa.array(np.arange(table.num_rows))))
     keys = ", ".join(_quote(c) for c in key)
-    extra = "".join(f", first({_quote(c)}) AS {_quote(c)}" for c in columns if c not in key)
     return con.sql(
         f"SELECT * EXCLUDE (__first) FROM (PIVOT (SELECT {keys}, ab, upper(trim(sir)) AS sir, "
         f"min(__row) OVER (PARTITION BY {keys}) AS __first"

@@ -30,6 +30,9 @@ ByOption = typer.Option("organism", help="Comma-separated strata: organism, coun
 MinNOption = typer.Option(30, "--min-n", help="Cells with fewer isolates tested are 'insufficient'.")
 IntervalOption = typer.Option("wilson", help="Interval: wilson or clopper-pearson.")
 LevelOption = typer.Option(0.95, help="Confidence level of the intervals.")
+PageOutOption = typer.Option(..., "-o", "--out", help="Output: .tsv, .csv, .parquet, .json or .html.")
+SizesOption = typer.Option([1_000_000, 10_000_000], "--isolates",
+                           help="Table sizes to time (repeat the option).")
 
 
 def load(source: Path | None, db: str | None, guideline: str | None = None,
@@ -114,8 +117,7 @@ def _first_only(table, method: str | None):
 
 
 def antibiogram(
-    source: Path = InputArg, out: Path = typer.Option(..., "-o", "--out",
-                                                      help="Output: .tsv, .csv, .parquet, .json or .html."),
+    source: Path = InputArg, out: Path = PageOutOption,
     antimicrobials: str = typer.Option(..., help='Regimens, comma-separated; "+" joins a '
                                        'combination: "TZP,TZP+GEN,CIP".'),
     organism_label: str = typer.Option("name", help="Rows by mo, name or gramstain."),
@@ -227,8 +229,7 @@ def synthetic_isolates(n: int, seed: int = 1):
 
 @bench_app.command("analyse")
 def bench_analyse(
-    isolates: list[int] = typer.Option([1_000_000, 10_000_000], "--isolates",
-                                       help="Table sizes to time (repeat the option)."),
+    isolates: list[int] = SizesOption,
     seed: int = typer.Option(1, help="Random seed of the synthetic table."),
 ) -> None:
     """Time first isolates (episode- and phenotype-based) and an antibiogram on synthetic isolates."""
@@ -243,14 +244,14 @@ def bench_analyse(
     for n in isolates:
         table = synthetic_isolates(n, seed)
         steps = {
-            "first isolates, episode-based": lambda: first_isolates(table, "episode-based"),
-            "first isolates, phenotype-based": lambda: first_isolates(table, "phenotype-based"),
-            "antibiogram (6 drugs + 1 combination)": lambda: antibiogram(
-                table, regimens(list(BENCH_DRUGS) + ["CTX+GEN"]), organism_label="mo"),
+            "first isolates, episode-based": lambda t: first_isolates(t, "episode-based"),
+            "first isolates, phenotype-based": lambda t: first_isolates(t, "phenotype-based"),
+            "antibiogram (6 drugs + 1 combination)": lambda t: antibiogram(
+                t, regimens(list(BENCH_DRUGS) + ["CTX+GEN"]), organism_label="mo"),
         }
         for step, run in steps.items():
             start = time.perf_counter()
-            run()
+            run(table)
             seconds = time.perf_counter() - start
             view.add_row(f"{n:,}", step, f"{seconds:.1f}", f"{n / seconds:,.0f}", f"{peak_rss_mib():,.0f}")
         del table

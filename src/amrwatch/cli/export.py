@@ -11,18 +11,22 @@ from rich.table import Table
 console = Console()
 export_app = typer.Typer(help="Write files for international reporting (WHO GLASS-AMR).")
 validate_app = typer.Typer(help="Check files before they are submitted (WHO GLASS-AMR).")
+OutFolderOption = typer.Option(..., "--out", help="Folder for RIS_/SAMPLE_/AMR-I_<ISO3>_<YEAR>_<BATCH>.csv.")
+ModuleOption = typer.Option(["ris", "sample"], "--module",
+                            help="ris, sample and/or amr-i (repeat the option).")
+InputFileOption = typer.Option(None, "--input", help="A results table instead of the store.",
+                               show_default=False)
+FolderArg = typer.Argument(..., help="Folder (or one file) of GLASS RIS/SAMPLE/AMR-I files.")
 
 
 @export_app.command("glass")
 def export_glass(
     country: str = typer.Option(..., help="Country, ISO 3166-1 alpha-3 (e.g. ARG)."),
     year: int = typer.Option(..., help="Surveillance year (calendar year of the specimen date)."),
-    out: Path = typer.Option(..., "--out", help="Folder for RIS_/SAMPLE_/AMR-I_<ISO3>_<YEAR>_<BATCH>.csv."),
-    module: list[str] = typer.Option(["ris", "sample"], "--module",
-                                     help="ris, sample and/or amr-i (repeat the option)."),
+    out: Path = OutFolderOption,
+    module: list[str] = ModuleOption,
     batch: str = typer.Option("DS1", help="GLASS dataset DS1…DS6."),
-    source: Path = typer.Option(None, "--input", help="A results table instead of the store.",
-                                show_default=False),
+    source: Path = InputFileOption,
     db: str = typer.Option(None, "--db", help="Store (DuckDB file or postgresql:// URL).",
                            show_default=False),
     guideline: str = typer.Option(None, help='Interpretation to report, e.g. "EUCAST 2025" '
@@ -48,7 +52,7 @@ def export_glass(
 
 @validate_app.command("glass")
 def validate_glass(
-    folder: Path = typer.Argument(..., help="Folder (or one file) of GLASS RIS/SAMPLE/AMR-I files."),
+    folder: Path = FolderArg,
     country: str = typer.Option(None, help="Submission country (default: from the file names).",
                                 show_default=False),
     year: str = typer.Option(None, help="Submission year (default: from the file names).",
