@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from amrwatch.codes.data import read_yaml
-from amrwatch.codes.taxonomy import vocabulary
+from amrwatch.codes.taxonomy import Taxon, vocabulary
 
 _UNKNOWN = "(unknown"  # AMR fills missing ranks of pseudo-taxa with "(unknown genus)" etc.
 
@@ -21,7 +21,7 @@ def gram_rules() -> dict[str, Any]:
     return read_yaml("gram_stain.yaml")
 
 
-def gram_stain(row: dict) -> str | None:
+def gram_stain(row: Taxon) -> str | None:
     """'Gram-positive' / 'Gram-negative' for bacteria, None for everything else."""
     rules = gram_rules()
     if row["mo"] in rules["gram_positive_mo"]:
@@ -37,7 +37,7 @@ def gram_stain(row: dict) -> str | None:
     return "Gram-negative"
 
 
-def is_anaerobe(row: dict) -> bool:
+def is_anaerobe(row: Taxon) -> bool:
     rules = gram_rules()
     return row["mo"] in rules["anaerobe_mo"] or row["oxygen_tolerance"] in rules["anaerobe_oxygen_tolerance"]
 
