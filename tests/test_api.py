@@ -8,9 +8,9 @@ isolates, below the suppression threshold of 10).
 from __future__ import annotations
 
 import pytest
+import webdata
 from fastapi.testclient import TestClient
 
-import webdata
 from amrwatch.api import create_app, demo_users
 
 ROLES = ["lab", "epi", "analyst", "responder", "admin"]  # demo_users: lab BR-A / epi BRA

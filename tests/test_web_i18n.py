@@ -7,11 +7,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import webdata
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
-import webdata
 from amrwatch.api import create_app, demo_users
 from amrwatch.web.i18n import LOCALE_DIR, Language, negotiate
 
@@ -20,7 +20,8 @@ PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%")
 
 
 def _messages() -> set[str]:
-    found = extract_from_dir(str(WEB), method_map=[("templates/**.html", "jinja2"), ("**.py", "python")],
+    methods = [("templates/**.html", "jinja2"), ("**.py", "python")]
+    found = extract_from_dir(str(WEB), method_map=methods,
                              keywords={"_": None, "gettext": None, "N_": None})
     return {message for _, _, message, _, _ in found}
 

@@ -33,7 +33,7 @@ class Settings:
 
 
 def scope_filter(caller: Caller, alias: str = "") -> tuple[str, list]:
-    """The WHERE clause (over columns `country`, `lab_code` of `alias`) limiting rows to the caller."""
+    """The WHERE clause (on `country`, `lab_code` of `alias`) that limits rows to the caller."""
     at = f"{alias}." if alias else ""
     if caller.role is Role.LAB_SUBMITTER:
         return f"({at}country = ? AND {at}lab_code = ?)", [caller.country, caller.lab_code]
@@ -45,7 +45,8 @@ def scope_filter(caller: Caller, alias: str = "") -> tuple[str, list]:
 def _filters(**wanted) -> tuple[str, list]:
     """AND-clauses for the non-empty arguments (column = value)."""
     clauses = [f"{column} = ?" for column, value in wanted.items() if value not in (None, "")]
-    return "".join(f" AND {c}" for c in clauses), [v for v in wanted.values() if v not in (None, "")]
+    values = [v for v in wanted.values() if v not in (None, "")]
+    return "".join(f" AND {c}" for c in clauses), values
 
 
 class DataAccess:

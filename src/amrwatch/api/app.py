@@ -19,8 +19,8 @@ from starlette.exceptions import HTTPException
 from amrwatch.api.access import DataAccess, Settings
 from amrwatch.api.accounts import Accounts
 from amrwatch.api.auth import NotAuthenticated
-from amrwatch.api.serial import SerialStore
 from amrwatch.api.security import BodySizeLimit, RateLimit, SecurityHeaders
+from amrwatch.api.serial import SerialStore
 from amrwatch.errors import AmrwatchError, InputError
 
 log = logging.getLogger("amrwatch.api")

@@ -8,8 +8,9 @@ form field `csrf_token`). Token callers send no cookies, so CSRF does not apply 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from amrwatch.api.accounts import Session
 from amrwatch.api.roles import Caller
@@ -56,3 +57,7 @@ async def require_caller(request: Request) -> Caller:
         check_csrf(found.session.csrf_token, given)
     request.state.caller = found.caller
     return found.caller
+
+
+#: A route parameter that receives the authenticated caller.
+CurrentCaller = Annotated[Caller, Depends(require_caller)]

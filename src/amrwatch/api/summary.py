@@ -96,7 +96,7 @@ class ResistanceCounts:
         return answer
 
     def store_query(self, sql: str, params: list) -> pa.Table:
-        """A (scoped) query on the store itself, remembered like `select` until the store changes."""
+        """A (scoped) query on the store, remembered like `select` until the store changes."""
         self.table()
         key = ("store", sql, tuple(params))
         answer = self._answers.get(key)

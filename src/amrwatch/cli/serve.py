@@ -1,4 +1,4 @@
-"""`amrwatch serve`, `amrwatch users …` and `amrwatch bench web`: run and administer the dashboard."""
+"""`amrwatch serve`, `amrwatch users …`, `amrwatch bench web`: run and administer the dashboard."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def serve(
     rate_per_minute: int = typer.Option(600, help="Requests per minute allowed per caller."),
 ) -> None:
     """Serve the dashboard and the JSON API (OpenAPI documentation at /docs)."""
-    from amrwatch.api import Settings, serve as run
+    from amrwatch.api import Settings
+    from amrwatch.api import serve as run
 
     store = _open(db)
     console.print(f"amrwatch dashboard on [bold]http://{host}:{port}/[/] — press Ctrl+C to stop")

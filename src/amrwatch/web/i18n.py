@@ -79,7 +79,7 @@ class Language:
     def gettext(self, message: str) -> str:
         return catalogue(self.code).gettext(message)
 
-    def number(self, value: float | int | None, digits: int = 0) -> str:
+    def number(self, value: float | None, digits: int = 0) -> str:
         if not isinstance(value, int | float):  # None, or a field the report does not have
             return "–"
         return _pattern("number", digits).apply(value, self.locale)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Annotated
 
 import pyarrow as pa
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from amrwatch.api.auth import SESSION_COOKIE, credential, require_caller
+from amrwatch.api.auth import SESSION_COOKIE, CurrentCaller, credential
 from amrwatch.api.roles import Caller, Role
 from amrwatch.api.security import check_csrf
 from amrwatch.errors import AmrwatchError
@@ -98,7 +99,7 @@ def login_submit(request: Request, username: str = Form(...), password: str = Fo
 
 
 @router.post("/logout")
-def logout(request: Request, caller: Caller = Depends(require_caller)):
+def logout(request: Request, caller: CurrentCaller):
     request.app.state.accounts.close_session(request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -106,7 +107,7 @@ def logout(request: Request, caller: Caller = Depends(require_caller)):
 
 
 @router.get("/")
-def home(request: Request, caller: Caller = Depends(require_caller)):
+def home(request: Request, caller: CurrentCaller):
     target = f"/labs/{caller.lab_code}" if caller.role is Role.LAB_SUBMITTER else "/overview"
     return RedirectResponse(target, status_code=303)
 
@@ -144,9 +145,8 @@ def _settings(request: Request) -> dict:
 
 
 @router.get("/overview")
-def overview(request: Request, mo: str | None = None, ab: str | None = None,
-             year: str | None = None, guideline: str | None = None,
-             caller: Caller = Depends(require_caller)):
+def overview(request: Request, caller: CurrentCaller, mo: str | None = None, ab: str | None = None,
+             year: str | None = None, guideline: str | None = None):
     year_value = int(year) if year and year.isdigit() else None
     choices, chosen = _choices(request, caller, mo, ab, year_value, guideline)
     rows = request.app.state.access.resistance_by_country(
@@ -174,8 +174,8 @@ def _antibiogram_grid(cells: list[dict]) -> dict:
 
 
 @router.get("/countries/{country}")
-def country_page(request: Request, country: str, mo: str | None = None, ab: str | None = None,
-                 guideline: str | None = None, caller: Caller = Depends(require_caller)):
+def country_page(request: Request, country: str, caller: CurrentCaller, mo: str | None = None,
+                 ab: str | None = None, guideline: str | None = None):
     access = request.app.state.access
     country = country.upper()
     choices, chosen = _choices(request, caller, mo, ab, None, guideline)
@@ -197,7 +197,7 @@ def country_page(request: Request, country: str, mo: str | None = None, ab: str 
 
 
 @router.get("/labs/{lab_code}")
-def lab_page(request: Request, lab_code: str, caller: Caller = Depends(require_caller)):
+def lab_page(request: Request, lab_code: str, caller: CurrentCaller):
     access = request.app.state.access
     return render(request, "lab.html", lab=access.lab_in_detail(caller, lab_code),
                   uploads=access.uploads(caller, lab_code),
@@ -205,8 +205,8 @@ def lab_page(request: Request, lab_code: str, caller: Caller = Depends(require_c
 
 
 @router.get("/uploads/{upload_id}")
-def upload_report_page(request: Request, upload_id: int, stored: bool = False,
-                       caller: Caller = Depends(require_caller)):
+def upload_report_page(request: Request, upload_id: int, caller: CurrentCaller,
+                       stored: bool = False):
     from amrwatch.ingest.report import summary
     from amrwatch.schemas import VALIDATION_ISSUE
 
@@ -222,7 +222,7 @@ def upload_report_page(request: Request, upload_id: int, stored: bool = False,
 
 
 @router.get("/upload")
-def upload_page(request: Request, caller: Caller = Depends(require_caller)):
+def upload_page(request: Request, caller: CurrentCaller):
     from amrwatch.api.uploads import UPLOADERS, WEB_FORMATS
 
     caller.require(UPLOADERS, "upload files")
@@ -231,8 +231,8 @@ def upload_page(request: Request, caller: Caller = Depends(require_caller)):
 
 
 @router.post("/upload")
-def upload_submit(request: Request, file: UploadFile = File(...), lab: str = Form(...),
-                  format: str = Form(""), caller: Caller = Depends(require_caller)):
+def upload_submit(request: Request, file: Annotated[UploadFile, File()], caller: CurrentCaller,
+                  lab: str = Form(...), format: str = Form("")):
     from amrwatch.api.uploads import receive
 
     done = receive(request.app.state.access, caller, lab, file.filename or "upload",
