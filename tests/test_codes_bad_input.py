@@ -66,7 +66,7 @@ def test_mixed_encodings_in_one_column():
     latin1 = "Escherichia coli".encode("latin-1")
     garbled = "Estafilococo áureo".encode("latin-1")  # not valid UTF-8
     mojibake = "Estafilococo Ã¡ureo"  # UTF-8 read as Latin-1
-    good = "Estafilococo áureo".encode("utf-8")
+    good = "Estafilococo áureo".encode()
     result = resolve_organisms([latin1, garbled, mojibake, good, b"\xff\xfe\xfa"])
     assert result["mo"].to_pylist()[:4] == ["B_ESCHR_COLI"] + ["B_STPHY_AURS"] * 3
     assert result["mo"][4].as_py() is None

@@ -48,7 +48,7 @@ def test_worked_example_of_the_spec() -> None:
 
 def test_planted_cluster_is_found_with_smallest_p_value() -> None:
     cases, labs = benchmark_data(3000, 60, 365, seed=11)
-    params = SpaceTimeScan(replications=199)
+    params = SpaceTimeScan(replications=199, early_stop=False)
     found = scan(cases, labs, params).to_pylist()
     top = found[0]
     lab0 = "LAB0000"
@@ -67,11 +67,15 @@ def test_no_signal_without_a_cluster_and_reproducible() -> None:
     cases = pa.table({"lab_code": [f"L{i}" for i in rng.integers(0, 30, 1500)],
                       "specimen_date": pa.array([DAY1 + dt.timedelta(days=int(d))
                                                  for d in rng.integers(0, 365, 1500)])})
-    params = SpaceTimeScan(replications=99)
+    params = SpaceTimeScan(replications=99, early_stop=False)
     first, again = scan(cases, labs, params), scan(cases, labs, params)
     assert first.equals(again)
     assert first.column("p_value")[0].as_py() > 0.05
     assert not any(first.column("signal").to_pylist())
+    # sequential Monte Carlo: with 999 replications a null cluster stops early, still no signal
+    early = scan(cases, labs, SpaceTimeScan(replications=999)).to_pylist()[0]
+    assert early["replications"] < 999 and early["signal"] is False
+    assert early["p_value"] > 1 / 365
 
 
 def test_cross_border_cluster_by_category() -> None:

@@ -37,7 +37,7 @@ def cli(monkeypatch, capsys):
 def cli_process(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AMRWATCH_HOME": str(home), "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "amrwatch", *args], capture_output=True,
-                          text=True, timeout=180, env=env)
+                          text=True, timeout=180, env=env, check=False)
 
 
 @pytest.mark.parametrize("args, words", [

@@ -126,8 +126,8 @@ def test_excel_export_reads_like_its_csv(tmp_path, amr_r_dir):
 
     import openpyxl
 
-    rows = list(csv.reader(open(amr_r_dir / "example_isolates_unclean.tsv", encoding="utf-8"),
-                           delimiter="\t"))[:201]
+    with open(amr_r_dir / "example_isolates_unclean.tsv", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))[:201]
     book = openpyxl.Workbook()
     for row in rows:
         book.active.append(row)

@@ -19,7 +19,7 @@ KEY = b"0123456789abcdef0123456789abcdef"
 # WHONET result column rule (shared/specs/whonet-export.md §4.1, AMRIE IsolateInterpretation.cs).
 RESULT = re.compile(r"^([A-Z]{3}|X_\d+)_([NEFSDTBA])(D.*|M|E)$", re.IGNORECASE)
 # A readable result: a number with an optional comparator, and/or an S/I/R category.
-READABLE = re.compile(r"^\s*(<=|>=|<|>|=)?\s*(\d+(\.\d+)?)?\s*(S|I|R|SDD|NS)?\s*$", re.I)
+READABLE = re.compile(r"^\s*(<=|>=|<|>|=)?\s*(\d+(\.\d+)?)?\s*(S|I|R|SDD|NS)?\s*$", re.IGNORECASE)
 
 
 def _rows(path, delimiter):

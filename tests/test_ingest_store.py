@@ -10,11 +10,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from test_ingest_bad_inputs import CORPUS, READ_FILES
+from test_ingest_privacy import identifier_values
 
 from amrwatch.ingest import read_upload
 from amrwatch.store import open_store
-from test_ingest_bad_inputs import CORPUS, READ_FILES
-from test_ingest_privacy import identifier_values
 
 KEY = b"0123456789abcdef0123456789abcdef"
 
@@ -82,7 +82,7 @@ def test_bad_inputs_change_the_store_by_their_accepted_rows_only(store_url):
             isolates, results, _ = READ_FILES[name]
             if isolates == 0:
                 continue  # nothing accepted: `amrwatch ingest` refuses to store (see CLI test)
-            result, outcome = ingest(store, CORPUS / name, f"LAB-{number}")
+            _, outcome = ingest(store, CORPUS / name, f"LAB-{number}")
             assert (outcome.isolates_stored, outcome.ast_stored) == (isolates, results)
         after = store.status()
         expected = sum(v[0] for v in READ_FILES.values())

@@ -7,7 +7,6 @@ numpy, then times `read_upload` on it. Figures: AST rows/s, isolates/s, seconds,
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 import time
 from pathlib import Path

@@ -121,5 +121,14 @@ def _strip(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
+def report_unused(table: pa.Table, names: list[str], issues: Issues) -> None:
+    """One `column_not_stored` warning per column that has values amrwatch will not keep."""
+    for name in names:
+        filled = pc.count(table.column(name)).as_py()
+        if filled:
+            issues.add("column_not_stored", column=name, value=f"{filled} values",
+                       message=f"column {name!r} has {filled} values that are not stored")
+
+
 def _name(delimiter: str) -> str:
     return {"\t": "tab", "|": "pipe", ",": "comma", ";": "semicolon"}.get(delimiter, delimiter)

@@ -66,7 +66,7 @@ class Hl7Reader:
 
         try:
             message = hl7.parse("\r".join(lines[start:end]))
-        except Exception as error:  # noqa: BLE001 - the library raises bare exceptions
+        except Exception as error:
             raise InputError(f"HL7 message at line {start + 1} cannot be parsed: {error}",
                              {"file": file, "reason": "unparseable_file", "row": start + 1}) \
                 from error

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from amrwatch.errors import ConfigurationError, InputError
-from amrwatch.ingest.delimited import read_delimited
+from amrwatch.ingest.delimited import read_delimited, report_unused
 from amrwatch.ingest.encoding import decode
 from amrwatch.ingest.mapping import Mapping
 from amrwatch.ingest.normalise import first_of_group, in_memory_duckdb
@@ -112,9 +112,22 @@ def apply_mapping(table: pa.Table, rows_read: int, mapping: Mapping, options: Re
         tests = _wide_tests(table, mapping, issues)
     else:
         fields, tests = _long(table, fields, mapping)
+    report_unused(table, [c for c in table.column_names if c not in _used(mapping, tests)],
+                  issues)
     return RawUpload(reader=reader, fields=fields, tests=tests, rows_read=rows_read,
                      encoding=encoding, date_order=options.date_order or mapping.date_order,
                      columns=by_field)
+
+
+def _used(mapping: Mapping, tests: pa.Table) -> set[str]:
+    used = {"source_row", *mapping.columns, *mapping.ignore}
+    used |= set(pc.unique(tests["source_column"]).to_pylist()) | set(
+        mapping.antimicrobials.columns or [])
+    if mapping.results is not None:
+        spec = mapping.results
+        used |= {spec.antimicrobial, spec.value, spec.interpretation, spec.method, spec.potency,
+                 spec.guideline}
+    return used
 
 
 def _check_columns(table: pa.Table, mapping: Mapping, file: str) -> None:

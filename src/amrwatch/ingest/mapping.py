@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from amrwatch.errors import ConfigurationError
 from amrwatch.ingest.registry import FIELDS
 
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

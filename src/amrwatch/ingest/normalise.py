@@ -26,6 +26,8 @@ from amrwatch.ingest.report import Issues
 from amrwatch.ingest.values import MAX_AGE, parse_ages
 from amrwatch.schemas import ISOLATE
 
+#: AMR's id for "(unknown organism)".
+UNKNOWN_ORGANISM = "UNKNOWN"
 #: Days after admission from which a specimen is hospital-onset (glass.md §3: day 3 or later).
 HOSPITAL_ONSET_DAYS = 2
 
@@ -264,7 +266,8 @@ def _with_organisms(table: pa.Table, column: str, issues: Issues) -> pa.Table:
     from amrwatch.codes import resolve_organisms
 
     match = resolve_organisms(table["organism_raw"])
-    unresolved = pc.is_null(match["mo"])
+    # AMR's "UNKNOWN" id (e.g. WHONET 'oth') names no organism: as good as unresolved.
+    unresolved = pc.fill_null(pc.equal(match["mo"], UNKNOWN_ORGANISM), True)
     rows, raw = table["source_row"], table["organism_raw"]
     issues.add_many("unknown_organism", rows.filter(unresolved), column, raw.filter(unresolved),
                     "organism not recognised; kept as unknown")

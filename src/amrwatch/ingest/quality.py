@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from amrwatch.errors import AmrwatchError
 from amrwatch.ingest.data import lookup
-from amrwatch.ingest.normalise import in_memory_duckdb
+from amrwatch.ingest.normalise import UNKNOWN_ORGANISM, in_memory_duckdb
 from amrwatch.ingest.report import Issues
 from amrwatch.refdata import table as refdata_table
 
@@ -130,7 +130,7 @@ def _completeness(isolates: pa.Table, ast: pa.Table) -> dict[str, float]:
         "specimen_type": _share(pc.is_valid(isolates["specimen_type"])),
         "specimen_date": _share(pc.is_valid(isolates["specimen_date"])),
         "origin": _share(pc.is_in(isolates["origin"], pa.array(["community", "hospital"]))),
-        "organism": _share(pc.is_valid(isolates["mo"])),
+        "organism": _share(pc.not_equal(isolates["mo"], UNKNOWN_ORGANISM)),
         "ast": _share(tested),
     }
 

@@ -125,7 +125,7 @@ def write_reports(report: dict[str, Any], issues: pa.Table, directory: Path) -> 
 
 def print_report(report: dict[str, Any], issues: pa.Table, console: Any, limit: int = 20) -> None:
     """Counts, quality score and the most frequent problems as rich tables."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     counts = report["counts"]
     console.print(
@@ -141,7 +141,8 @@ def print_report(report: dict[str, Any], issues: pa.Table, console: Any, limit: 
     if not rows_:
         console.print("No problems found.")
         return
-    view = Table("severity", "reason", "columns", "count", "example", "what to do")
+    view = Table("severity", Column("reason", no_wrap=True), "columns", "count", "example",
+                 "what to do")
     for row in rows_[:limit]:
         colour = "red" if row["severity"] == "error" else "yellow"
         view.add_row(f"[{colour}]{row['severity']}[/]", row["reason"], row["columns"],

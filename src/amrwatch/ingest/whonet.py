@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from amrwatch.errors import InputError
 from amrwatch.ingest.data import rows
-from amrwatch.ingest.delimited import read_delimited, sniff_delimiter
+from amrwatch.ingest.delimited import read_delimited, report_unused, sniff_delimiter
 from amrwatch.ingest.encoding import decode
 from amrwatch.ingest.registry import TESTS, RawUpload, ReadOptions, register
 from amrwatch.ingest.report import Issues
@@ -73,7 +73,7 @@ class WhonetReader:
         parsed = read_delimited(decoded.text, options.file, issues)
         fields, results, columns = self._classify(parsed.header, options.file)
         table = parsed.table
-        _report_unused(table, [c for c in parsed.header if c not in columns.values()
+        report_unused(table, [c for c in parsed.header if c not in columns.values()
                                and c not in results], issues)
         field_table = pa.table(
             [table.column("source_row")] + [table.column(columns[f]) for f in fields],
@@ -127,14 +127,6 @@ def melt(table: pa.Table, results: dict[str, dict]) -> pa.Table:
     if not parts:
         return TESTS.empty_table()
     return pa.concat_tables(parts)
-
-
-def _report_unused(table: pa.Table, names: list[str], issues: Issues) -> None:
-    for name in names:
-        filled = pc.sum(pc.is_valid(table.column(name))).as_py() or 0
-        if filled:
-            issues.add("column_not_stored", column=name, value=f"{filled} values",
-                       message=f"column {name!r} has {filled} values that are not stored")
 
 
 register(WhonetReader())
