@@ -45,7 +45,7 @@ def synthetic_whonet(isolates: int, path: Path, seed: int = 1) -> int:
             rng.choice(DILUTIONS, isolates)
         present = rng.random(isolates) < 0.8
         cells += int(present.sum())
-        columns[name] = np.where(present, values, None)
+        columns[name] = pa.array(values, pa.string(), mask=~present)
     table = pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
     pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(delimiter="|",
                                                                    quoting_style="none"))

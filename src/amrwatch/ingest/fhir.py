@@ -194,7 +194,7 @@ def _test(row: int, isolate_row: int, obs: Any) -> dict[str, Any]:
         "isolate_row": isolate_row, "source_row": row, "source_column": "Observation",
         "antimicrobial_raw": _code(obs.code), "coding": "auto", "method": method,
         "potency": None, "guideline": None, "value": value,
-        "lab_sir": _SDD.get(category, category),
+        "lab_sir": _SDD.get(category, category) if category else None,
     }
 
 

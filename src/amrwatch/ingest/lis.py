@@ -125,8 +125,8 @@ def _used(mapping: Mapping, tests: pa.Table) -> set[str]:
         mapping.antimicrobials.columns or [])
     if mapping.results is not None:
         spec = mapping.results
-        used |= {spec.antimicrobial, spec.value, spec.interpretation, spec.method, spec.potency,
-                 spec.guideline}
+        used |= {c for c in (spec.antimicrobial, spec.value, spec.interpretation, spec.method,
+                             spec.potency, spec.guideline) if c}
     return used
 
 

@@ -91,7 +91,7 @@ def read_upload(path: Path | str, format: str | None = None,
                   key=key if key is not None else load_or_create_key(key_path(lab))[0],
                   date_order=upload.date_order,
                   date_format=mapping.date_format if mapping else None,
-                  value_maps=dict(mapping.values) if mapping else {},
+                  value_maps={str(k): v for k, v in mapping.values.items()} if mapping else {},
                   defaults=dict(mapping.defaults) if mapping else {})
     try:
         isolates = build_isolates(upload, ctx, issues)
