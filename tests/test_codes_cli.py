@@ -75,3 +75,15 @@ def test_bench_codes_prints_throughput(tmp_path):
     result = run("bench", "codes", "--values", "20000", "--distinct", "100", home=str(tmp_path))
     assert result.exit_code == 0, result.output
     assert "values/s" in result.stdout
+
+
+def test_review_headers_of_a_whonet_export(tmp_path):
+    from amrwatch.refdata import table
+    from amrwatch.tables import write_table
+
+    path = tmp_path / "whonet.tsv"
+    write_table(table("WHONET"), path)
+    result = run("codes", "review", str(path), "--headers", "--json", "--limit", "100", home=str(tmp_path))
+    listed = {row["term"] for row in json.loads(result.stdout)["(column names)"]}
+    assert "AMP_ND10" not in listed and "SXT_ED1.2" not in listed  # test columns all resolve
+    assert {"Organism", "Specimen date"} <= listed  # the rest is not an antimicrobial

@@ -58,22 +58,29 @@ def review_command(
                                      "Default: the organism column, found by its header."),
     antimicrobial: bool = typer.Option(False, "--antimicrobial", "-a",
                                        help="The column holds antimicrobials."),
+    headers: bool = typer.Option(False, "--headers", help="Review the column NAMES as antimicrobials "
+                                 "(WHONET-style exports with one column per test, e.g. AMP_ND10)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     limit: int = typer.Option(50, help="Show at most this many terms per column."),
 ) -> None:
     """List the distinct terms that did not resolve, or need a check, with counts and suggestions."""
+    import pyarrow as pa
+
     from amrwatch.codes.review import Kind, guess_organism_column, review
     from amrwatch.errors import InputError
     from amrwatch.tables import read_table
 
     data = read_table(file)
-    columns = column or [guess_organism_column(data)]
-    unknown = [name for name in columns if name not in data.column_names]
-    if unknown:
-        raise InputError("Column not in file", {"file": str(file), "column": ", ".join(unknown)},
-                         hint="columns are: " + ", ".join(data.column_names[:30]))
-    kind: Kind = "antimicrobial" if antimicrobial else "organism"
-    report = {name: review(data[name], kind)[:limit] for name in columns}
+    if headers:
+        report = {"(column names)": review(pa.array(data.column_names), "antimicrobial")[:limit]}
+    else:
+        columns = column or [guess_organism_column(data)]
+        unknown = [name for name in columns if name not in data.column_names]
+        if unknown:
+            raise InputError("Column not in file", {"file": str(file), "column": ", ".join(unknown)},
+                             hint="columns are: " + ", ".join(data.column_names[:30]))
+        kind: Kind = "antimicrobial" if antimicrobial else "organism"
+        report = {name: review(data[name], kind)[:limit] for name in columns}
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
