@@ -95,15 +95,29 @@ def _connect(table: pa.Table, country: str, year: int) -> duckdb.DuckDBPyConnect
     return con
 
 
+#: Names usable in `deduplication.keys` of glass.yaml, and their columns.
+DEDUPLICATION_KEYS = {"patient": "patient", "specimen": "SPECIMEN", "pathogen": "PATHOGEN"}
+
+
 def deduplicate(con: duckdb.DuckDBPyConnection) -> None:
-    """GLASS de-duplication: first isolate with AST per patient × specimen × pathogen in the year."""
-    con.sql("""
+    """GLASS de-duplication: first isolate with AST per patient × specimen × pathogen in the year.
+
+    The keys are data (`deduplication.keys` in glass.yaml), so a programme that de-duplicates per
+    patient × pathogen regardless of specimen changes one line, not code.
+    """
+    keys = glass_codes.spec()["deduplication"]["keys"]
+    unknown = [k for k in keys if k not in DEDUPLICATION_KEYS]
+    if unknown:
+        raise ConfigurationError("Unknown GLASS de-duplication key", {"keys": ", ".join(unknown)},
+                                 hint=f"use {', '.join(DEDUPLICATION_KEYS)}")
+    partition = ", ".join(DEDUPLICATION_KEYS[k] for k in keys)
+    con.sql(f"""
         CREATE TEMP TABLE kept AS
         SELECT * EXCLUDE (n) FROM (
             SELECT lab_code, isolate_id, patient, SPECIMEN, PATHOGEN, any_value(sample_date) AS sample_date,
                    any_value(GENDER) AS GENDER, any_value(ORIGIN) AS ORIGIN,
                    any_value(AGEGROUP) AS AGEGROUP, any_value(age) AS age, any_value(ward) AS ward,
-                   row_number() OVER (PARTITION BY patient, SPECIMEN, PATHOGEN
+                   row_number() OVER (PARTITION BY {partition}
                                       ORDER BY any_value(sample_date), lab_code, isolate_id) AS n
             FROM base WHERE SPECIMEN IS NOT NULL AND PATHOGEN IS NOT NULL
               AND (sir IS NOT NULL OR reason IS NOT NULL)
