@@ -25,6 +25,8 @@ REJECTED_FILES = {
     "binary.png": "not_text",
     "header_only.txt": "no_data_rows",
     "duplicate_columns.txt": "duplicate_column",
+    # a FHIR Bundle whose valueQuantity.value is text: fails R4 validation
+    "broken_bundle.json": "unparseable_file",
 }
 
 #: file -> (isolates accepted, results accepted, {(reason, row, column)} that must be reported)

@@ -111,3 +111,14 @@ def test_pseudonymise_command(cli, tmp_path):
                   "PER", "--strict", "--dry-run", "--report-dir", str(tmp_path / "r"),
                   home=tmp_path)
     assert refused.returncode == 2 and "personal identifiers" in refused.stderr
+
+
+def test_ingest_interprets_the_new_results(cli, tmp_path):
+    db = str(tmp_path / "hub.duckdb")
+    done = cli("ingest", str(Path(__file__).parent / "fixtures" / "messages" / "oru_r01.hl7"),
+               "--lab", "AR-001", "--country", "ARG", "--db", db, "--interpret", "EUCAST 2025",
+               "--report-dir", str(tmp_path / "r"), home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "3 results interpreted under EUCAST 2025" in done.stdout
+    status = cli("status", "--db", db, "--json", home=tmp_path)
+    assert sum(json.loads(status.stdout)["interpretations"].values()) == 3
