@@ -103,6 +103,10 @@ def test_whonet_export_headers_resolve():
         ("Gentamicina", "GEN"),
         ("J01CA04", "AMX"),
         ("Amoxicillin/clavulanic acid", "AMC"),
+        ("amoxicilina + clavulanato de potássio", "AMC"),
+        ("ampicilina sulbactam", "SAM"),
+        ("colistina (polimixina E)", "COL"),
+        ("penicilina G benzatínica", "BNB"),
     ],
 )
 def test_names_in_english_spanish_portuguese(term, ab):

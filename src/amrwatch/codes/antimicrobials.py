@@ -41,6 +41,7 @@ REASONS = (
 _WHONET_TEST = re.compile(r"^([A-Za-z0-9]{3,4})_([NEFSBDTA])([DME])([\w.]*)$", re.IGNORECASE)
 _ATC = re.compile(r"^Q?[A-Z]\d\d[A-Z]{2}\d\d$")
 _LOINC = re.compile(r"^\d{1,7}-\d$")
+_PARENS = re.compile(r"\s*\([^)]*\)\s*")
 
 
 def match_drug(text: str | None, coding: str = "auto") -> Match:
@@ -106,6 +107,10 @@ def _by_name(term: str, vocab: DrugVocabulary) -> Match | None:
         if key in index:
             found = _pick(index[key], matched_on, vocab)
             return found if not found.uncertain else Match(found.code, 0.5, True, matched_on, "ambiguous_name")
+    if _PARENS.search(term):  # "colistina (polimixina E)", "oxacilina (meticilina)"
+        inner = _by_name(_PARENS.sub(" ", term).strip(), vocab)
+        if inner is not None:
+            return Match(inner.code, min(inner.score, 0.9), inner.uncertain, inner.matched_on, inner.reason)
     folded = fold(term)
     if folded in vocab.abbreviations:
         found = _pick(vocab.abbreviations[folded], "abbreviation", vocab, 0.9)
@@ -117,7 +122,8 @@ def _by_name(term: str, vocab: DrugVocabulary) -> Match | None:
 
 
 def _by_components(key: str, vocab: DrugVocabulary) -> Match | None:
-    parts = key.split("/")
+    """A combination named by its parts in any order or language; "ampicilina sulbactam" too."""
+    parts = key.split("/") if "/" in key else key.split(" ")
     if len(parts) < 2:
         return None
     components = [single_drug(part, vocab) for part in parts]

@@ -18,7 +18,8 @@ from amrwatch.codes.terms import fold
 from amrwatch.refdata import table
 
 #: Words that carry no identity in a drug name ("clavulanic acid" = "ácido clavulánico").
-_NOISE = re.compile(r"\b(acid|acido|ac|sodium|sodico|sodica|potassium|potasico|disodium)\b\.?")
+_NOISE = re.compile(r"\b(acid|acido|ac|sodium|sodico|sodica|sodio|potassium|potasico|potassio|"
+                    r"disodium|de|of)\b\.?")
 #: Separators of combination drugs: "/", "+", "-", " y ", " e ", " and ", " con ", " com ".
 _SEPARATOR = re.compile(r"\s*(?:/|\+|\band\b|\bwith\b|\bcon\b|\bcom\b|\by\b|\be\b|-|,)\s*")
 _PUNCT = re.compile(r"[^a-z0-9/ ]+")
