@@ -76,7 +76,7 @@ def susceptibility(table: pa.Table, regimen_list: list[tuple[str, ...]], organis
     if organism_label not in ORGANISM_LABELS:
         raise InputError("Unknown organism label", {"label": organism_label},
                          hint=f"use one of: {', '.join(ORGANISM_LABELS)}")
-    organism = isolates._find(table, "organism", organism)
+    organism = isolates.find_column(table, "organism", organism)
     group = [strata.column_for(table, syndromic)] if syndromic else []
     if isolates.is_long(table):
         table = isolates.to_wide(table, [organism, *group])

@@ -40,7 +40,7 @@ class Roles:
     organism: str
 
 
-def _find(table: pa.Table, role: str, given: str | None, required: bool = True) -> str | None:
+def find_column(table: pa.Table, role: str, given: str | None, required: bool = True) -> str | None:
     names = table.column_names
     if given is not None and given in names:
         return given
@@ -57,8 +57,8 @@ def _find(table: pa.Table, role: str, given: str | None, required: bool = True) 
 def roles(table: pa.Table, date: str | None = None, patient: str | None = None,
           organism: str | None = None) -> Roles:
     """Resolve the role columns of `table`; raise InputError naming the missing one."""
-    return Roles(_find(table, "date", date), _find(table, "patient", patient),
-                 _find(table, "organism", organism))
+    return Roles(find_column(table, "date", date), find_column(table, "patient", patient),
+                 find_column(table, "organism", organism))
 
 
 @cache

@@ -82,7 +82,7 @@ def _prepare(table: pa.Table, organism: str | None) -> tuple[pa.Table, pa.Table,
     if not isolates.is_long(table) and "isolate_id" not in table.column_names:
         table = table.append_column(
             "isolate_id", pa.array([str(i) for i in range(1, table.num_rows + 1)]))
-    organism = isolates._find(table, "organism", organism)
+    organism = isolates.find_column(table, "organism", organism)
     long = isolates.to_long(table)
     key = isolates.isolate_key(long)
     if isolates.is_long(table):

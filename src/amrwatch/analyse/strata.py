@@ -72,7 +72,7 @@ def select_sql(table: pa.Table, by: list[str] | tuple[str, ...], date: str | Non
     parts = []
     for name in by:
         if name in ("year", "quarter"):
-            day = f"TRY_CAST({q(isolates._find(table, 'date', date))} AS DATE)"
+            day = f"TRY_CAST({q(isolates.find_column(table, 'date', date))} AS DATE)"
             expr = (f"CAST(year({day}) AS VARCHAR)" if name == "year"
                     else f"year({day}) || '-Q' || quarter({day})")
         elif name == "age_group":

@@ -44,9 +44,9 @@ def _stratum(table: pa.Table, name: str) -> str:
 
 def _base_sql(table: pa.Table) -> str:
     """One normalised row per result: GLASS codes for specimen, pathogen, sex, origin, age group."""
-    date = strata.q(isolates._find(table, "date", None))
-    patient = strata.q(isolates._find(table, "patient", None))
-    organism = strata.q(isolates._find(table, "organism", None))
+    date = strata.q(isolates.find_column(table, "date", None))
+    patient = strata.q(isolates.find_column(table, "patient", None))
+    organism = strata.q(isolates.find_column(table, "organism", None))
     return f"""
         SELECT CAST({strata.q(strata.column_for(table, 'country'))} AS VARCHAR) AS country,
                {_optional(table, ('lab_code', 'lab'))} AS lab_code,
