@@ -122,3 +122,12 @@ def test_wisca_agrees_with_amr_within_simulation_error() -> None:
         assert row["lower_ci"] == pytest.approx(float(ref["lower_ci"]), abs=0.008)
         assert row["upper_ci"] == pytest.approx(float(ref["upper_ci"]), abs=0.008)
     assert np.all(out.column("lower_ci").to_numpy() < out.column("coverage").to_numpy())
+
+
+def test_one_category_per_isolate_and_drug_the_most_resistant() -> None:
+    long = pa.table({"isolate_id": ["1", "1", "2"], "mo": ["B_ESCHR_COLI"] * 3,
+                     "ab": ["CIP", "CIP", "CIP"], "sir": ["S", "R", "S"]})  # isolate 1: MIC S, disk R
+    row = resistance(long, min_n=1).to_pylist()[0]
+    assert (row["n_tested"], row["n_R"], row["n_S"]) == (2, 1, 1)
+    combined = antibiogram(long, regimens("CIP"), min_n=1).to_pylist()[0]
+    assert (combined["n_tested"], combined["n_susceptible"]) == (2, 1)

@@ -27,6 +27,9 @@ CANDIDATES = {
 }
 #: Columns that together identify one isolate in a long table (those present are used).
 ISOLATE_KEY = ("country", "lab_code", "isolate_id")
+#: Most resistant first: which of several results for one isolate and drug is kept.
+SEVERITY = ("CASE sir WHEN 'R' THEN 0 WHEN 'NS' THEN 1 WHEN 'I' THEN 2 WHEN 'SDD' THEN 3 "
+             "WHEN 'S' THEN 4 ELSE 5 END")
 #: Interpretation categories that count as tested (AMR `as.sir` levels).
 TESTED = ("S", "SDD", "I", "R", "NI")
 
@@ -121,7 +124,8 @@ def to_wide(table: pa.Table, columns: list[str]) -> pa.Table:
     """One row per isolate of a long table: key, `columns` (first value), one column per drug.
 
     Rows come in the file order of each isolate's first result, so ties between isolates of one
-    day break as they would in the wide file.
+    day break as they would in the wide file. When an isolate has several results for one drug
+    (MIC and disk), the most resistant is kept (R, NS, I, SDD, S), as GLASS counts them.
     """
     import numpy as np
 
@@ -134,7 +138,7 @@ def to_wide(table: pa.Table, columns: list[str]) -> pa.Table:
         f"min(__row) OVER (PARTITION BY {keys}) AS __first"
         + "".join(f", first({_quote(c)}) OVER (PARTITION BY {keys}) AS {_quote(c)}"
                   for c in columns if c not in key)
-        + f" FROM results) ON ab USING first(sir) GROUP BY {keys}, __first"
+        + f" FROM results) ON ab USING arg_min(sir, {SEVERITY}) GROUP BY {keys}, __first"
         + "".join(f", {_quote(c)}" for c in columns if c not in key)
         + ") ORDER BY __first"
     ).to_arrow_table()

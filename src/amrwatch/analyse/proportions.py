@@ -47,15 +47,20 @@ def counts(table: pa.Table, by: list[str] | tuple[str, ...] = ("organism",),
     long = isolates.to_long(table)
     select = strata.select_sql(long, by, date)
     keys = ", ".join(strata.q(b) for b in by)
+    isolate = ", ".join(strata.q(c) for c in isolates.isolate_key(long))
     con = duckdb.connect()
     con.register("results", long)
     category = "CASE upper(trim(sir)) WHEN 'SDD' THEN 'I' ELSE upper(trim(sir)) END"
+    # one category per isolate and drug: the most resistant when a lab sent MIC and disk
+    per_isolate = (f"SELECT {keys + ', ' if keys else ''} ab, arg_min(c, "
+                   f"{isolates.SEVERITY.replace('sir', 'c')}) AS c FROM ("
+                   f"SELECT {select + ', ' if select else ''} upper(trim(ab)) AS ab, {category} AS c, "
+                   f"{isolate} FROM results) GROUP BY {keys + ', ' if keys else ''} ab, {isolate}")
     return con.sql(f"""
         SELECT {keys + ', ' if keys else ''} ab, count(*) AS n_tested,
                count(*) FILTER (WHERE c = 'S') AS n_S, count(*) FILTER (WHERE c = 'I') AS n_I,
                count(*) FILTER (WHERE c = 'R') AS n_R, count(*) FILTER (WHERE c = 'NS') AS n_NS
-        FROM (SELECT {select + ', ' if select else ''} upper(trim(ab)) AS ab, {category} AS c
-              FROM results) WHERE c IN ('S', 'I', 'R', 'NS')
+        FROM ({per_isolate}) WHERE c IN ('S', 'I', 'R', 'NS')
         GROUP BY ALL ORDER BY ALL""").to_arrow_table()
 
 
