@@ -87,6 +87,10 @@ def test_unclean_bacteria_column_resolves_and_nothing_uncertain_is_accepted_sile
         ("Candida auris", "F_CANDD_AURS", "resolved"),  # AMR issue #73
         ("Trichomonas vaginalis", "P_THMNS_VAG", "resolved"),
         ("Estafilococo coagulasa negativo", "B_STPHY_CONS", "alias"),
+        ("Salmonella enterica serovar Typhimurium", "B_SLMNL_HMRM", "resolved"),
+        ("Campylobacter fetus ss. fetus", "B_CMPYL_FETS_FETS", "resolved"),
+        ("Streptococcus grupo B", "B_STRPT_GRPB", "alias"),
+        ("Levaduras", "F_YEAST", "alias"),
     ],
 )
 def test_qualified_names_fall_back_as_documented(term, mo, reason):

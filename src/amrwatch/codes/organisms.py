@@ -58,6 +58,7 @@ _COMPLEX = re.compile(r"^(?:(?:complejo|complexo)\s+(.+)|(.+?)\s+(?:complex|comp
 # Infraspecific markers: "ss.", "subsp.", "var.", "biovar", "biotype", "serovar", "pathovar".
 _SUBSP = re.compile(r"\s+(?:subsp|ssp|ss|subspecies|subesp|var|biovar|bv|biotype|biotipo|serovar|"
                     r"serotype|serotipo|sv|pathovar|pv)\.?\s+")
+_SEROVAR = re.compile(r"\s+(?:serovar|serotype|serotipo|sv)\.?\s+")
 _PARENS = re.compile(r"\s*[\(\[].*?[\)\]]\s*")
 _SPECIFIC_RANKS = ("species", "subspecies", "species group")
 _ABBREVIATION = re.compile(r"^([a-z]+)(?:\.\s*|\s+)([a-z]+)\.?$")
@@ -199,7 +200,8 @@ def _by_stripped_name(key: str, vocab: Vocabulary, depth: int) -> Match | None:
     if (spp := _SPP.match(key)) and spp.group(1) in vocab.genera:
         return _hit(vocab, vocab.genera[spp.group(1)], 1.0, "name", "genus_from_spp")
     for stripped, reason in _stripped_forms(key, vocab):
-        inner = _by_name(stripped, vocab, depth + 1)
+        # A form marked "resolved" only respells the name: it must match exactly, or not at all.
+        inner = _by_name(stripped, vocab, depth=2 if reason == "resolved" else depth + 1)
         if inner is None or inner.code is None:
             continue
         if reason == "resolved":
@@ -222,8 +224,12 @@ def _stripped_forms(key: str, vocab: Vocabulary) -> list[tuple[str, str]]:
         # "Citrobacter amalonaticus group" is AMR's "... complex"; only then fall back to X.
         forms += [(f"{core} complex", "resolved"), (core, "complex_to_species")]
     if _SUBSP.search(key):
-        # "Campylobacter fetus ss. fetus" is the subspecies itself; an unknown one falls back.
+        # "Campylobacter fetus ss. fetus" is the subspecies itself; AMR names serovars
+        # "Salmonella Typhimurium" ("Salmonella enterica serovar Typhimurium"); an unknown
+        # infraspecific name falls back to the species.
         forms.append((_SUBSP.sub(" ", key), "resolved"))
+        if _SEROVAR.search(key):  # only serovars: "A. veronii biovar sobria" is not A. sobria
+            forms.append((f"{key.split(' ')[0]} {_SEROVAR.split(key)[-1]}", "resolved"))
         forms.append((" ".join(_SUBSP.split(key)[0].split(" ")[:2]), "subspecies_to_species"))
     if "," in key:  # "Escherichia coli, enterotoxigenic (ETEC)", "Salmonella sp., nontypable"
         forms.append((key.split(",", 1)[0].strip(), "qualifier_removed"))
