@@ -11,6 +11,7 @@ This module derives keys itself from `refdata.table("microorganisms")` rather th
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
 import duckdb
@@ -25,7 +26,7 @@ def resolve(texts: pa.Array) -> pa.Array:
     """Accepted `mo` for each text (null when unresolved), aligned with `texts`."""
     from amrwatch.codes import resolve_organisms
 
-    return resolve_organisms(texts).column("mo").combine_chunks()
+    return _memoised(texts, "organism", lambda new: resolve_organisms(new).column("mo"))
 
 
 def resolve_antimicrobials(texts: pa.Array, coding: str = "auto") -> pa.Array:
@@ -36,7 +37,23 @@ def resolve_antimicrobials(texts: pa.Array, coding: str = "auto") -> pa.Array:
     """
     from amrwatch.codes import resolve_antimicrobials as resolve_ab
 
-    return resolve_ab(texts, coding=coding).column("ab").combine_chunks()
+    return _memoised(texts, f"antimicrobial/{coding}",
+                     lambda new: resolve_ab(new, coding=coding).column("ab"))
+
+
+#: text -> code answers already given, per vocabulary: the resolver is a pure function of the
+#: vendored reference tables, and reinterpretation asks about the same few hundred texts again.
+_ANSWERS: dict[str, dict[str | None, str | None]] = {}
+
+
+def _memoised(texts: pa.Array, vocabulary: str, resolve_new) -> pa.Array:
+    wanted = texts.to_pylist()
+    with _LOCK:
+        known = _ANSWERS.setdefault(vocabulary, {})
+        new = [t for t in dict.fromkeys(wanted) if t not in known]
+        if new:
+            known.update(zip(new, resolve_new(pa.array(new, pa.string())).to_pylist()))
+    return pa.array([known[t] for t in wanted], pa.string())
 
 
 @cache
@@ -50,23 +67,56 @@ def _taxonomy() -> pa.Table:
 
 def amr_candidate_keys(mos: pa.Table) -> pa.Table:
     """(mo, key) for every distinct non-null `mo` of `mos`: the keys AMR as.sir() would try."""
+    wanted = [m for m in dict.fromkeys(mos.column("mo").to_pylist()) if m is not None]
+    with _LOCK:
+        _add_keys([m for m in wanted if m not in _KEYS])
+    pairs = [(m, k) for m in wanted for k in _KEYS[m]]
+    return pa.table({"mo": pa.array([p[0] for p in pairs], pa.string()),
+                     "key": pa.array([p[1] for p in pairs], pa.string())})
+
+
+def _add_keys(missing: list[str]) -> None:
+    if missing:
+        con = _taxonomy_connection().cursor()
+        con.register("wanted", pa.table({"mo": pa.array(missing, pa.string())}))
+        found = con.sql(_KEYS_SQL, params=_key_rules()).to_arrow_table().to_pylist()
+        for m in missing:
+            _KEYS[m] = []
+        for row in found:
+            _KEYS[row["mo"]].append(row["key"])
+
+
+_LOCK = threading.Lock()
+
+#: mo -> its breakpoint keys (a pure function of the vendored taxonomy).
+_KEYS: dict[str, list[str]] = {}
+
+
+@cache
+def _key_rules() -> dict:
     rules = read_yaml("vocabulary.yaml")["organism_keys"]
-    con = duckdb.connect()
-    con.register("taxa", _taxonomy())
-    con.register("groups", refdata_table("microorganisms.groups"))
-    con.register("wanted", mos.select(["mo"]))
-    params = {name: rules[name] for name in (
+    return {name: rules[name] for name in (
         "gram_positive_phyla", "gram_negative_classes", "gram_positive_mo",
         "anaerobe_oxygen_tolerance", "gram_negative_keys", "gram_positive_keys",
         "anaerobe_negative_keys", "anaerobe_positive_keys", "pkpd_key")}
-    return con.sql(_KEYS_SQL, params=params).to_arrow_table()
+
+
+@cache
+def _taxonomy_connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.register("taxa_arrow", _taxonomy())
+    con.execute("CREATE TABLE taxa AS SELECT * FROM taxa_arrow")
+    con.execute("CREATE TABLE first_by_name AS SELECT fullname, arg_min(mo, pos) AS mo "
+                "FROM taxa GROUP BY fullname")
+    con.register("groups_arrow", refdata_table("microorganisms.groups"))
+    con.execute("CREATE TABLE groups AS SELECT * FROM groups_arrow")
+    return con
 
 
 # Higher ranks are looked up by NAME, first row of that name in the taxonomy (AMR matches the
 # genus/family/order/class name against `fullname`).
 _KEYS_SQL = """
-WITH first_by_name AS (SELECT fullname, arg_min(mo, pos) AS mo FROM taxa GROUP BY fullname),
-org AS (SELECT DISTINCT t.* FROM (SELECT DISTINCT mo FROM wanted WHERE mo IS NOT NULL) w
+WITH org AS (SELECT DISTINCT t.* FROM (SELECT DISTINCT mo FROM wanted WHERE mo IS NOT NULL) w
         JOIN taxa t USING (mo)),
 gram AS (
   SELECT mo, oxygen_tolerance IN (SELECT unnest($anaerobe_oxygen_tolerance)) AS anaerobe,

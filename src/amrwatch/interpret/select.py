@@ -120,15 +120,13 @@ WITH cat AS (
   SELECT c.combo_id, c.reason AS early_reason, c.expected_r,
     CASE WHEN '{reading}' = 'amr' THEN x.amr_reason ELSE x.value_reason END AS value_reason,
     b.any_potency, b.any_ok, b.breakpoint_id, b.blocker, b.r IS NULL AND b.s IS NOT NULL AS s_only,
-    {category} AS sir
+    CASE WHEN b.breakpoint_id IS NOT NULL THEN {category} END AS category
   FROM combos c
   LEFT JOIN readings x ON x.method IS NOT DISTINCT FROM c.method
                        AND x.value IS NOT DISTINCT FROM c.value
-  LEFT JOIN best b USING (combo_id))
-SELECT combo_id,
-  CASE WHEN early_reason IS NULL AND expected_r AND value_reason IS DISTINCT FROM 'missing_value'
-       THEN 'R' WHEN early_reason IS NULL AND value_reason IS NULL THEN sir END AS sir,
-  CASE
+  LEFT JOIN best b USING (combo_id)),
+reasoned AS (
+  SELECT *, CASE
     WHEN early_reason IS NOT NULL THEN early_reason
     WHEN expected_r AND value_reason IS DISTINCT FROM 'missing_value' THEN 'expected_resistance'
     WHEN value_reason IS NOT NULL THEN value_reason
@@ -136,15 +134,19 @@ SELECT combo_id,
     WHEN NOT any_potency THEN 'potency_mismatch'
     WHEN NOT any_ok THEN 'uti_breakpoint_missing'
     WHEN blocker THEN 'blocked_by_guideline'
-    WHEN sir = 'NI' THEN 'capped_value_ambiguous'
-    WHEN sir IS NULL AND s_only THEN 'no_r_breakpoint'
-    WHEN sir IS NULL THEN 'no_breakpoint'
-    ELSE 'interpreted' END AS reason,
-  CASE
-    WHEN early_reason IS NULL AND expected_r AND value_reason IS DISTINCT FROM 'missing_value'
-      THEN '{expected_id}'
-    WHEN early_reason IS NULL AND value_reason IS NULL THEN breakpoint_id END AS breakpoint_id
-FROM cat
+    WHEN category = 'NI' THEN 'capped_value_ambiguous'
+    WHEN category IS NULL AND s_only THEN 'no_r_breakpoint'
+    WHEN category IS NULL THEN 'no_breakpoint'
+    ELSE 'interpreted' END AS reason
+  FROM cat)
+SELECT combo_id,
+  CASE reason WHEN 'expected_resistance' THEN 'R' WHEN 'interpreted' THEN category
+              WHEN 'capped_value_ambiguous' THEN 'NI' END AS sir,
+  reason,
+  CASE reason WHEN 'expected_resistance' THEN '{expected_id}'
+              WHEN 'interpreted' THEN breakpoint_id WHEN 'capped_value_ambiguous' THEN breakpoint_id
+              WHEN 'blocked_by_guideline' THEN breakpoint_id END AS breakpoint_id
+FROM reasoned
 """
 
 

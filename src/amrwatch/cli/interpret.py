@@ -1,0 +1,98 @@
+"""`amrwatch interpret`: re-interpret raw MICs and zones of a file under one guideline version.
+
+Also registers `amrwatch bench interpret` (rows/s and peak memory, in memory and file to file).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from amrwatch.cli.bench import bench_app, peak_rss_mib
+
+console = Console()
+
+
+def interpret_command(
+    input_file: Path = typer.Argument(..., metavar="INPUT",
+                                      help="TSV, CSV or Parquet file with organism, antimicrobial, "
+                                           "method and value columns."),
+    output: Path = typer.Option(..., "--output", "-o",
+                                help="Where to write the result (.tsv, .csv or .parquet)."),
+    guideline: str = typer.Option("EUCAST 2025", help='Guideline and year, e.g. "CLSI 2024".'),
+    policy: str = typer.Option("default", help="Interpretation policy: default or amr "
+                                               "(reproduces the AMR R package 3.0.0)."),
+    capped_mic_handling: str = typer.Option(
+        "standard", help="How to read <=, >=, <, > MICs: none, conservative, standard, lenient."),
+    source: str = typer.Option(None, help="Folder with your own WHONET AMRIE tables "
+                                          "(default: the bundled AMR breakpoints)."),
+    summary: bool = typer.Option(False, "--summary",
+                                 help="Print how many results got each category and reason."),
+) -> None:
+    """Interpret every MIC and zone diameter in INPUT; every row gets a category or a reason."""
+    from amrwatch.interpret import interpret
+    from amrwatch.tables import read_table, write_table
+
+    start = time.perf_counter()
+    result = interpret(read_table(input_file), guideline=guideline, policy=policy,
+                       capped_mic_handling=capped_mic_handling, source=source)
+    write_table(result, output)
+    console.print(f"Interpreted {result.num_rows:,} results under {guideline} "
+                  f"(policy {policy}) in {time.perf_counter() - start:.1f} s -> {output}")
+    if summary:
+        console.print(_summary(result))
+
+
+def _summary(result) -> Table:
+    """Counts per reason and category, largest first, with what each reason means."""
+    from amrwatch.interpret.reasons import REASONS
+
+    counts = result.group_by(["reason", "sir"]).aggregate([("reason", "count")])
+    rows = sorted(counts.to_pylist(), key=lambda r: -r["reason_count"])
+    view = Table("reason", "category", "results", "share", "what it means")
+    for row in rows:
+        view.add_row(row["reason"], row["sir"] or "-", f"{row['reason_count']:,}",
+                     f"{row['reason_count'] / max(result.num_rows, 1):.1%}", REASONS[row["reason"]])
+    return view
+
+
+@bench_app.command("interpret")
+def bench_interpret(
+    rows: int = typer.Option(10_000_000, help="Number of AST rows to interpret."),
+    guideline: str = typer.Option("EUCAST 2025", help="Guideline to interpret under."),
+    folder: Path = typer.Option(Path("/tmp"), help="Folder for the file-to-file run."),
+) -> None:
+    """Interpret ROWS synthetic AST results (>= 200 organism/drug pairs, MIC and disk, capped
+    values): rows/s and peak memory in memory (Arrow in, Arrow out) and file to file (Parquet)."""
+    from amrwatch.interpret import interpret
+    from amrwatch.interpret.benchmark import pairs, workload
+    from amrwatch.tables import read_table, write_table
+
+    table = workload(rows)
+    interpret(table.slice(0, 1000), guideline=guideline)  # builds the guideline's tables once
+    view = Table("run", "rows", "seconds", "rows/s", "peak MiB")
+    start = time.perf_counter()
+    interpret(table, guideline=guideline)
+    seconds = time.perf_counter() - start
+    view.add_row("in memory", f"{rows:,}", f"{seconds:.2f}", f"{rows / seconds:,.0f}",
+                 f"{peak_rss_mib():,.0f}")
+    source, target = folder / "amrwatch-bench-ast.parquet", folder / "amrwatch-bench-sir.parquet"
+    write_table(table, source)
+    del table
+    start = time.perf_counter()
+    write_table(interpret(read_table(source), guideline=guideline), target)
+    seconds = time.perf_counter() - start
+    view.add_row("file to file (Parquet)", f"{rows:,}", f"{seconds:.2f}", f"{rows / seconds:,.0f}",
+                 f"{peak_rss_mib():,.0f}")
+    source.unlink()
+    target.unlink()
+    console.print(f"{pairs().num_rows} organism/antimicrobial/method combinations, {guideline}")
+    console.print(view)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("interpret")(interpret_command)
