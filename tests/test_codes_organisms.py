@@ -148,3 +148,21 @@ def test_properties_give_breakpoint_keys_from_the_amr_tables():
     expected_groups = {g["mo_group"] for g in groups if g["mo"] == "B_BCTRD_FRGL"}
     assert set(fragilis["groups"]) == expected_groups
     assert fragilis["anaerobe"] is True and "B_ANAER-NEG" in fragilis["breakpoint_keys"]
+
+
+def test_spelling_variants_of_common_species_never_give_another_species_silently():
+    rows = [row for row in table("microorganisms").to_pylist()
+            if row["rank"] == "species" and row["status"] == "accepted" and row["prevalence"] == 1.0]
+    rows = rows[::25]  # a spread of the clinically common species, deterministic
+    variants = []
+    for row in rows:
+        genus, epithet = row["fullname"].split(" ", 1)
+        variants += [(row["fullname"].upper(), True), (f"  {row['fullname'].lower()} ", True),
+                     (f"{genus}   {epithet}", True), (f"{genus[0]}. {epithet}", False)]
+    result = resolve_organisms([text for text, _ in variants]).to_pylist()
+    expected = [vocabulary().accepted[row["mo"]] for row in rows for _ in range(4)]
+    for (text, must_be_sure), want, got in zip(variants, expected, result, strict=True):
+        if must_be_sure:
+            assert (got["mo"], got["uncertain"]) == (want, False), text
+        else:  # an abbreviation may be ambiguous, but then it says so
+            assert got["mo"] == want or got["uncertain"] or got["mo"] is None, (text, got)

@@ -61,7 +61,7 @@ _SUBSP = re.compile(r"\s+(?:subsp|ssp|ss|subspecies|subesp|var|biovar|bv|biotype
 _SEROVAR = re.compile(r"\s+(?:serovar|serotype|serotipo|sv)\.?\s+")
 _PARENS = re.compile(r"\s*[\(\[].*?[\)\]]\s*")
 _SPECIFIC_RANKS = ("species", "subspecies", "species group")
-_ABBREVIATION = re.compile(r"^([a-z]+)(?:\.\s*|\s+)([a-z]+)\.?$")
+_ABBREVIATION = re.compile(r"^([a-z]+)(?:\.\s*|\s+)([a-z][a-z-]+)\.?$")
 
 
 @dataclass(frozen=True)
