@@ -155,3 +155,11 @@ def test_every_aware_row_names_one_drug_with_certainty():
     assert [row["antibiotic"] for row, m in zip(rows, matches, strict=True)
             if m.code is None or m.uncertain] == []
     assert {row["category"] for row in rows} <= {"Access", "Watch", "Reserve", "Not recommended"}
+
+
+def test_a_lab_mapping_wins_and_must_name_a_drug_with_certainty():
+    result = resolve_antimicrobials(["AUGMENTIN 875 mg", "AMC"], mapping={"augmentin 875 mg": "AMC"})
+    assert result["ab"].to_pylist() == ["AMC", "AMC"]
+    assert result["matched_on"].to_pylist() == ["mapping", "ab"]
+    with pytest.raises(ConfigurationError):
+        resolve_antimicrobials(["x"], mapping={"x": "not a drug at all"})

@@ -87,3 +87,25 @@ def test_review_headers_of_a_whonet_export(tmp_path):
     listed = {row["term"] for row in json.loads(result.stdout)["(column names)"]}
     assert "AMP_ND10" not in listed and "SXT_ED1.2" not in listed  # test columns all resolve
     assert {"Organism", "Specimen date"} <= listed  # the rest is not an antimicrobial
+
+
+def test_review_template_filled_in_becomes_the_lab_mapping(tmp_path):
+    path = tmp_path / "isolates.csv"
+    pacsv.write_csv(pa.table({"organismo": ["bact. coli"] * 4 + ["zzkq"] * 2 + ["E. coli"]}), path)
+    template = tmp_path / "mapping.tsv"
+    result = run("codes", "review", str(path), "--template", str(template), home=str(tmp_path))
+    assert result.exit_code == 0, result.output
+    lines = template.read_text(encoding="utf-8").splitlines()
+    assert lines[0].split("\t") == ["term", "count", "reason", "became", "suggestions", "maps_to"]
+    # the data manager fills in maps_to for one term: a scientific name
+    filled = [lines[0]] + [line + ("Escherichia coli" if line.startswith("bact. coli") else "")
+                           for line in lines[1:]]
+    template.write_text("\n".join(filled) + "\n", encoding="utf-8")
+    again = run("codes", "review", str(path), "--mapping", str(template), "--json", home=str(tmp_path))
+    assert [row["term"] for row in json.loads(again.stdout)["organismo"]] == ["zzkq"]
+    resolved = run("codes", "resolve", "BACT. COLI", "--mapping", str(template), "--json", home=str(tmp_path))
+    row = json.loads(resolved.stdout)[0]
+    assert (row["mo"], row["matched_on"], row["reason"]) == ("B_ESCHR_COLI", "mapping", "mapped")
+    template.write_text("term\tmaps_to\nzzkq\tEschericia colli\n", encoding="utf-8")  # fuzzy target
+    bad = run("codes", "resolve", "zzkq", "--mapping", str(template), home=str(tmp_path))
+    assert isinstance(bad.exception, AmrwatchError) and "does not name one code" in str(bad.exception)

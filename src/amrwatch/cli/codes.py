@@ -28,18 +28,22 @@ def resolve(
     antimicrobial: bool = typer.Option(False, "--antimicrobial", "-a",
                                        help="The terms are antimicrobials, not organisms."),
     coding: str = typer.Option("auto", help="For antimicrobials: auto, whonet or amr (STR, SUD, ROX differ)."),
+    mapping: Path = typer.Option(None, help="Your lab's mapping file (columns term, maps_to)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Show what each term becomes, and how sure the match is."""
+    from amrwatch.codes.mapping import read_mapping
+
+    lab_map = read_mapping(mapping) if mapping else None
     if antimicrobial:
         from amrwatch.codes import resolve_antimicrobials
 
-        rows = resolve_antimicrobials(terms, coding=coding).to_pylist()
+        rows = resolve_antimicrobials(terms, coding=coding, mapping=lab_map).to_pylist()
         code, name, extra = "ab", "name", "drug_class"
     else:
         from amrwatch.codes import resolve_organisms
 
-        rows = resolve_organisms(terms).to_pylist()
+        rows = resolve_organisms(terms, mapping=lab_map).to_pylist()
         code, name, extra = "mo", "fullname", "rank"
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -60,19 +64,25 @@ def review_command(
                                        help="The column holds antimicrobials."),
     headers: bool = typer.Option(False, "--headers", help="Review the column NAMES as antimicrobials "
                                  "(WHONET-style exports with one column per test, e.g. AMP_ND10)."),
+    mapping: Path = typer.Option(None, help="Your lab's mapping file (columns term, maps_to): "
+                                 "mapped terms are no longer listed."),
+    template: Path = typer.Option(None, help="Also write the terms to this TSV/CSV with an empty "
+                                  "maps_to column, to fill in and pass back as --mapping."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     limit: int = typer.Option(50, help="Show at most this many terms per column."),
 ) -> None:
     """List the distinct terms that did not resolve, or need a check, with counts and suggestions."""
     import pyarrow as pa
 
+    from amrwatch.codes.mapping import read_mapping, write_template
     from amrwatch.codes.review import Kind, guess_organism_column, review
     from amrwatch.errors import InputError
     from amrwatch.tables import read_table
 
     data = read_table(file)
+    lab_map = read_mapping(mapping) if mapping else None
     if headers:
-        report = {"(column names)": review(pa.array(data.column_names), "antimicrobial")[:limit]}
+        report = {"(column names)": review(pa.array(data.column_names), "antimicrobial", lab_map)[:limit]}
     else:
         columns = column or [guess_organism_column(data)]
         unknown = [name for name in columns if name not in data.column_names]
@@ -80,7 +90,9 @@ def review_command(
             raise InputError("Column not in file", {"file": str(file), "column": ", ".join(unknown)},
                              hint="columns are: " + ", ".join(data.column_names[:30]))
         kind: Kind = "antimicrobial" if antimicrobial else "organism"
-        report = {name: review(data[name], kind)[:limit] for name in columns}
+        report = {name: review(data[name], kind, lab_map)[:limit] for name in columns}
+    if template is not None:
+        write_template([row for rows in report.values() for row in rows], template)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return

@@ -20,11 +20,11 @@ def resolve_organisms(values: Any, **options: Any) -> Any:
     return resolve(values, **options)
 
 
-def resolve_antimicrobials(values: Any, coding: str = "auto") -> Any:
+def resolve_antimicrobials(values: Any, coding: str = "auto", **options: Any) -> Any:
     """Aligned ANTIMICROBIAL_MATCH table; `coding` = "auto" | "whonet" | "amr" (trap 8)."""
     from amrwatch.codes.antimicrobials import resolve_antimicrobials as resolve
 
-    return resolve(values, coding=coding)
+    return resolve(values, coding=coding, **options)
 
 
 def organism_properties(mo_values: Any, **options: Any) -> Any:

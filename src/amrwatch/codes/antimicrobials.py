@@ -34,7 +34,7 @@ CODINGS = ("auto", "whonet", "amr")
 REASONS = (
     "resolved", "whonet_code", "whonet_only", "ambiguous_code", "ambiguous_name", "combination",
     "fuzzy", "unresolved_missing", "unresolved_empty", "unresolved_too_long", "unresolved_invalid",
-    "unresolved_number", "unresolved_not_organism", "unresolved_unknown",
+    "unresolved_number", "unresolved_not_organism", "unresolved_unknown", "mapped",
 )
 
 # WHONET test column: drug code, "_", guideline letter, method letter, optional potency.
@@ -168,8 +168,14 @@ def _drug_table(texts: list[str | None], matches: list[Match]) -> pa.Table:
     )
 
 
-def resolve_antimicrobials(values: object, *, coding: str = "auto") -> pa.Table:
-    """Resolve antimicrobial texts; one ANTIMICROBIAL_MATCH row per input value, in input order."""
+def resolve_antimicrobials(values: object, *, coding: str = "auto",
+                           mapping: dict[str, str] | None = None) -> pa.Table:
+    """Resolve antimicrobial texts; one ANTIMICROBIAL_MATCH row per input value, in input order.
+
+    `mapping` = a lab's own {term: code or name} (see `amrwatch.codes.mapping`), applied first.
+    """
+    from amrwatch.codes.mapping import apply_mapping
+
     if coding not in CODINGS:
         raise ConfigurationError(
             f"Unknown antimicrobial coding {coding!r}", {"coding": coding},
@@ -177,4 +183,5 @@ def resolve_antimicrobials(values: object, *, coding: str = "auto") -> pa.Table:
         )
     texts, indices = distinct(values)
     matches = [match_drug(text, coding) for text in texts]
+    matches = apply_mapping(texts, matches, mapping, lambda target: match_drug(target, coding))
     return _drug_table(texts, matches).take(indices)

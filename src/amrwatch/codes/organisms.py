@@ -50,7 +50,7 @@ REASONS = (
     "subspecies_to_species", "qualifier_removed", "ambiguous_code", "ambiguous_name",
     "ambiguous_abbreviation", "genus_only", "fuzzy", "unresolved_missing", "unresolved_empty",
     "unresolved_too_long", "unresolved_invalid", "unresolved_number", "unresolved_not_organism",
-    "unresolved_not_in_taxonomy", "unresolved_unknown",
+    "unresolved_not_in_taxonomy", "unresolved_unknown", "mapped",
 )
 
 _SPP = re.compile(r"^(.+?)\s+(spp?|species|sp\.?p\.?)\.?$")
@@ -304,16 +304,21 @@ def _matches_table(texts: list[str | None], matches: list[Match]) -> pa.Table:
     return pa.table(columns, schema=ORGANISM_MATCH)
 
 
-def resolve_organisms(values: object, *, whonet: object = "auto") -> pa.Table:
+def resolve_organisms(values: object, *, whonet: object = "auto",
+                      mapping: dict[str, str] | None = None) -> pa.Table:
     """Resolve organism texts; one ORGANISM_MATCH row per input value, in input order.
 
     `whonet` = "auto" uses the user's imported WHONET tables, if any: their lower-case species
     codes (WHONET's own definition wins over AMR's code table) and the upper-case codes that
     WHONET also uses as group codes; None ignores them; or pass a `WhonetTables`.
+    `mapping` = a lab's own {term: code or name} (see `amrwatch.codes.mapping`), applied first.
     """
+    from amrwatch.codes.mapping import apply_mapping
+
     texts, indices = distinct(values)
     context = whonet_context(whonet)
     matches = [match_term(text, context) for text in texts]
+    matches = apply_mapping(texts, matches, mapping, lambda target: match_term(target, context))
     return _matches_table(texts, matches).take(indices)
 
 

@@ -35,20 +35,22 @@ def guess_organism_column(data: pa.Table) -> str:
     )
 
 
-def review(values: pa.Array | pa.ChunkedArray, kind: Kind = "organism") -> list[dict]:
-    """Unresolved and uncertain distinct terms of `values`, most frequent first."""
+def review(values: pa.Array | pa.ChunkedArray, kind: Kind = "organism",
+           mapping: dict[str, str] | None = None) -> list[dict]:
+    """Unresolved and uncertain distinct terms of `values` (after the lab's `mapping`), most
+    frequent first."""
     counts = pc.value_counts(values.cast(pa.string()) if not pa.types.is_string(values.type) else values)
     terms = counts.field("values")
     frequency = counts.field("counts").to_pylist()
     if kind == "organism":
         from amrwatch.codes.organisms import resolve_organisms
 
-        result = resolve_organisms(terms)
+        result = resolve_organisms(terms, mapping=mapping)
         code_column, name_column = "mo", "fullname"
     else:
         from amrwatch.codes.antimicrobials import resolve_antimicrobials
 
-        result = resolve_antimicrobials(terms)
+        result = resolve_antimicrobials(terms, mapping=mapping)
         code_column, name_column = "ab", "name"
     rows = []
     for count, match in zip(frequency, result.to_pylist(), strict=True):
