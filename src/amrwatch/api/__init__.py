@@ -10,7 +10,7 @@ from __future__ import annotations
 from amrwatch.api.access import DataAccess, Settings, scope_filter
 from amrwatch.api.app import create_app
 from amrwatch.api.roles import Caller, Role
-from amrwatch.api.serving import demo_users, serve
+from amrwatch.api.serving import demo_users, serve, serve_demo
 
 __all__ = ["Caller", "DataAccess", "Role", "Settings", "create_app", "demo_users", "scope_filter",
-           "serve"]
+           "serve", "serve_demo"]

@@ -8,6 +8,7 @@ failures are logged on the server and answered without a traceback.
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -82,12 +83,20 @@ def create_app(store, settings: Settings | None = None, *, max_upload_mb: int = 
 
     store = SerialStore(store)
     ensure_web_tables(store)
+    access = DataAccess(store, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        access.counts.table()  # compute the counts before the first visitor waits for them
+        yield
+
     app = FastAPI(title="amrwatch", version=__import__("amrwatch").__version__,
                   description="AMR surveillance for Latin America and the Caribbean: "
-                              "role- and country-scoped access to resistance data.")
+                              "role- and country-scoped access to resistance data.",
+                  lifespan=lifespan)
     app.state.store = store
     app.state.accounts = Accounts(store)
-    app.state.access = DataAccess(store, settings)
+    app.state.access = access
     _install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(pages.router)

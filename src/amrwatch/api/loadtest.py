@@ -100,11 +100,17 @@ async def _login(client, base: str):
 
 async def _user(client, base: str, cookies, number: int, deadline: float, think: float,
                 pages: list[tuple[str, str]], timings: Timings) -> None:
+    import httpx
+
     rng = random.Random(number)
     while time.monotonic() < deadline:
         name, path = pages[rng.randrange(len(pages))]
         started = time.perf_counter()
-        response = await client.get(base + path, cookies=cookies)
+        try:
+            response = await client.get(base + path, cookies=cookies)
+        except httpx.TransportError:
+            timings.errors += 1
+            continue
         timings.add(name, time.perf_counter() - started)
         timings.errors += response.status_code != 200
         if think:
@@ -124,6 +130,16 @@ async def drive(base: str, users: int, seconds: float, think: float,
         await asyncio.gather(*(_user(client, base, cookies, k, deadline, think, pages, timings)
                                for k, cookies in enumerate(sessions)))
     return timings
+
+
+async def warm(base: str, pages: list[tuple[str, str]]) -> None:
+    """Open every page once, one after the other (the server's remembered answers fill)."""
+    import httpx
+
+    async with httpx.AsyncClient(timeout=600) as client:
+        cookies = await _login(client, base)
+        for _, path in pages:
+            (await client.get(base + path, cookies=cookies)).raise_for_status()
 
 
 def free_port() -> int:

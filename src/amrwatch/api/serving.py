@@ -1,4 +1,5 @@
-"""Running the service: `serve()` starts uvicorn; `demo_users()` creates one login per role.
+"""Running the service: `serve()` starts uvicorn; `demo_users()` creates one login per role;
+`serve_demo()` does both and prints the address and the logins (the end of `make demo`).
 
 Takes an open store and where to listen; gives a running server on 127.0.0.1 by default (a hub
 that must be reachable from other machines is put behind a TLS-terminating proxy).
@@ -19,7 +20,7 @@ def serve(store, host: str = "127.0.0.1", port: int = 8000, *, settings: Setting
 
     app = create_app(store, settings, max_upload_mb=max_upload_mb, rate_per_minute=rate_per_minute)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False,
-                server_header=False)
+                server_header=False, timeout_keep_alive=30)
 
 
 def demo_users(store, password: str = "amrwatch-demo") -> list[dict]:
@@ -50,3 +51,19 @@ def demo_users(store, password: str = "amrwatch-demo") -> list[dict]:
         made.append({"user": username, "password": password, "role": role.value,
                      "country": country, "lab": lab_code})
     return made
+
+
+def serve_demo(store, host: str = "127.0.0.1", port: int = 8000, console=None) -> None:
+    """Create the demo logins, print the dashboard's address and them, then serve."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    logins = demo_users(store)
+    view = Table("user", "password", "role", "country", "lab",
+                 title=f"Dashboard: http://{host}:{port}/  (Ctrl+C stops it)")
+    for row in logins:
+        view.add_row(row["user"], row["password"], row["role"], row["country"] or "all",
+                     row["lab"] or "")
+    console.print(view)
+    serve(store, host, port)

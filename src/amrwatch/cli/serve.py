@@ -131,7 +131,7 @@ def bench_web(
     server = loadtest.start_server(db, port)
     try:
         base = f"http://127.0.0.1:{port}"
-        asyncio.run(loadtest.drive(base, 2, 3.0, 0.0, pages))  # warm the counts cache
+        asyncio.run(loadtest.warm(base, pages))  # each page once: a server in steady state
         timings = asyncio.run(loadtest.drive(base, users, seconds, think, pages))
     finally:
         server.terminate()
