@@ -22,7 +22,7 @@ from functools import cache
 import pyarrow as pa
 
 from amrwatch.codes.drugs import DrugVocabulary, drug_key, drug_vocabulary, single_drug
-from amrwatch.codes.organisms import Match, unresolved
+from amrwatch.codes.names import Match, unresolved
 from amrwatch.codes.terms import bad_input_reason, distinct, fold, looks_numeric
 from amrwatch.errors import ConfigurationError
 from amrwatch.refdata import table

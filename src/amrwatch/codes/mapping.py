@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from amrwatch.codes.organisms import Match
+from amrwatch.codes.names import Match
 from amrwatch.codes.terms import fold
 from amrwatch.errors import ConfigurationError, InputError
 
