@@ -1,0 +1,44 @@
+"""Concordance with the AMR R package 3.0.0: `--policy amr` must give as.sir()'s categories.
+
+The fixtures hold AMR 3.0.0's own answers (tests/fixtures/interpret/README.md says how they were
+made); the target is at least 99.9 % identical results, NA counted as a result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from amrwatch.interpret import interpret
+from amrwatch.tables import read_table
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "interpret").glob("concordance_amr_*.tsv"))
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
+def test_policy_amr_agrees_with_amr_as_sir(fixture: Path) -> None:
+    table = read_table(fixture)
+    agree = total = 0
+    disagreements = []
+    for guideline in pc.unique(table["guideline_requested"]).to_pylist():
+        rows = table.filter(pc.equal(table["guideline_requested"], guideline))
+        result = interpret(rows.drop_columns(["amr_sir"]), guideline=guideline, policy="amr")
+        ours = pc.fill_null(result["sir"], "NA")
+        theirs = pc.fill_null(rows["amr_sir"], "NA")
+        same = pc.equal(ours, theirs)
+        agree += pc.sum(same).as_py() or 0
+        total += rows.num_rows
+        disagreements += result.filter(pc.invert(same)).slice(0, 5).to_pylist()
+    assert total > 2000
+    assert agree / total >= 0.999, disagreements
+
+
+def test_fixture_covers_capped_values_and_both_methods() -> None:
+    table = pa.concat_tables([read_table(f) for f in FIXTURES])
+    values = table["value"].to_pylist()
+    assert sum(1 for v in values if v and v[0] in "<>≤≥") > 300
+    assert set(table["method"].to_pylist()) == {"MIC", "DISK"}
+    assert len(set(zip(table["organism"].to_pylist(), table["antimicrobial"].to_pylist()))) > 1000
