@@ -49,8 +49,7 @@ def _timed_uploads(url: str, upload: Upload, name: str) -> list[dict[str, Any]]:
             seconds = time.perf_counter() - started
             cpu = time.process_time() - cpu
             figures.append({
-                "store": name, "upload": f"into store holding {held:,} AST rows" if held else
-                "into empty store",
+                "store": name, "held": held,
                 "seconds": seconds, "cpu_seconds": cpu,
                 "ast_rows_per_s": outcome.ast_stored / seconds,
                 "isolates_per_s": outcome.isolates_stored / seconds})
