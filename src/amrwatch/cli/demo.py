@@ -64,7 +64,7 @@ def _ingest(data: Path, store_path: Path, seed: int) -> dict[str, Any]:
     return totals
 
 
-def _stage(name: str, step, *args):  # noqa: ANN001, ANN202 - a thin wrapper around each stage
+def _stage(name: str, step, *args):
     """Run one stage; a stage not installed yet is reported, not imitated."""
     try:
         return step(*args)
@@ -82,14 +82,14 @@ def _interpret(store_path: Path) -> dict[str, Any]:
         return store.reinterpret(GUIDELINE)
 
 
-def _results(store_path: Path):  # noqa: ANN202
+def _results(store_path: Path):
     from amrwatch.store import open_store
 
     with open_store(store_path) as store:
         return store.isolate_results(GUIDELINE)
 
 
-def _signals(results):  # noqa: ANN001, ANN202
+def _signals(results):
     from amrwatch.detect.rules import evaluate_rules
 
     return evaluate_rules(results)

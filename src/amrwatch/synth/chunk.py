@@ -17,7 +17,7 @@ from amrwatch.synth import events
 from amrwatch.synth.geography import data_frame
 from amrwatch.synth.phenotype import Prevalence, draw_traits, probabilities, traits
 from amrwatch.synth.population import Columns, draw_isolates
-from amrwatch.synth.readings import read_panels
+from amrwatch.synth.readings import Readings, read_panels
 
 #: Synthetic surnames and given names (no real patients): identifiers the hub must drop.
 SURNAMES = np.array(["García", "Rodríguez", "González", "Fernández", "López", "Martínez", "Pérez",
@@ -30,7 +30,7 @@ GIVEN = np.array(["María", "José", "Ana", "Juan", "Luis", "Carmen", "João", "
 @dataclass
 class Chunk:
     isolates: pd.DataFrame
-    ast: pd.DataFrame
+    ast: Readings
 
 
 def _concat(a: Columns, b: Columns) -> Columns:
@@ -76,15 +76,17 @@ def build_chunk(first: np.datetime64, end: np.datetime64, dates: np.ndarray, lab
     events.adjust_probabilities(p, iso, country)
     resistant = draw_traits(p, organisms.panel.to_numpy(object)[iso["organism"]], rng)
     events.force_phenotypes(resistant, iso["event"])
-    ast = read_panels(iso, labs, resistant, events.guidelines(iso, labs), rng,
-                      keep_untestable=iso["event"] != "")
+    family, year = events.guidelines(iso, labs)
+    pan = [d["id"] for d in events.definitions() if d.get("all_tested_resistant")]
+    ast = read_panels(iso, labs, resistant, family, year, rng, keep=iso["event"] != "",
+                      everything=np.isin(iso["event"], pan))
     ward_event = np.array([""] * len(iso["date"]), dtype=object)
     for definition in events.definitions():
         ward_event[iso["event"] == definition["id"]] = definition.get("ward", "")
     ids = _identities(iso, labs, counters)
     n = len(iso["date"])
     isolates = pd.DataFrame({
-        **ids,
+        **ids, "lab": iso["lab"],
         "first_name": GIVEN[rng.integers(0, len(GIVEN), n)],
         "last_name": SURNAMES[rng.integers(0, len(SURNAMES), n)],
         "sex": iso["sex"], "age": iso["age"],

@@ -106,21 +106,27 @@ def adjust_probabilities(p: np.ndarray, iso: Columns, country: np.ndarray) -> No
         p[rows, column] = np.maximum(p[rows, column], raised[rows])
 
 
-def guidelines(iso: Columns, labs: pd.DataFrame) -> np.ndarray:
-    """Guideline each isolate's lab applies on its specimen date, e.g. "CLSI 2019"."""
+def guidelines(iso: Columns, labs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Guideline each isolate's lab applies on its specimen date: (family code, year).
+
+    Family code 0 = CLSI, 1 = EUCAST (`readings.FAMILIES`); the year is the specimen year minus
+    the lab's lag, or the artefact event's fixed version for its country.
+    """
     year = iso["date"].astype("datetime64[Y]").astype(int) + 1970
     lab = iso["lab"]
     applied = np.clip(year - labs.guideline_lag.to_numpy()[lab], 2016, 2025)
-    family = labs.guideline.to_numpy()[lab].astype(object)
-    result = family + " " + applied.astype(str).astype(object)
+    family = (labs.guideline.to_numpy() == "EUCAST").astype(np.int8)[lab]
     for definition in definitions():
         if definition["kind"] != "artefact":
             continue
         in_country = labs.country.to_numpy()[lab] == definition["country"]
         after = iso["date"] >= np.datetime64(definition["start"])
-        result = np.where(in_country & ~after, definition["before"], result)
-        result = np.where(in_country & after, definition["after"], result)
-    return result
+        for chosen, version in ((in_country & ~after, definition["before"]),
+                                (in_country & after, definition["after"])):
+            name, version_year = version.split(" ")
+            family = np.where(chosen, int(name == "EUCAST"), family)
+            applied = np.where(chosen, int(version_year), applied)
+    return family.astype(np.int8), applied
 
 
 def ground_truth(labs: pd.DataFrame, seen: pd.DataFrame) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from amrwatch.synth.messages import ast_columns, isolate_columns
+from amrwatch.synth.readings import Readings
 
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
@@ -65,7 +66,7 @@ def _isolate_entries(isolates: pd.DataFrame, ids: dict[str, pd.Series]) -> pd.Se
     return patient + ",\n" + encounter + ",\n" + specimen + ",\n" + report + ",\n" + organism
 
 
-def _ast_entries(ast: pd.DataFrame, position: np.ndarray, ids: dict[str, pd.Series],
+def _ast_entries(ast: Readings, position: np.ndarray, ids: dict[str, pd.Series],
                  prefix: str) -> pd.Series:
     c = ast_columns(ast).reset_index(drop=True)
     own = _uuid(prefix + "-4006", np.arange(len(ast)))
@@ -83,7 +84,7 @@ def _ast_entries(ast: pd.DataFrame, position: np.ndarray, ids: dict[str, pd.Seri
             + '"},"derivedFrom":[{"reference":"' + organism + '"}]}}')
 
 
-def bundle(isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series, number: int) -> str:
+def bundle(isolates: pd.DataFrame, ast: Readings, lab: pd.Series, number: int) -> str:
     """One collection Bundle holding the lab's isolates of chunk `number`."""
     lab_number = str(abs(hash_code(lab.lab_code))).zfill(8)[:8]
     prefix = lab_number + "-" + str(number).zfill(4)

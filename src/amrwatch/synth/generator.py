@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def _chunks(counts: np.ndarray, chunk_size: int) -> list[tuple[int, int]]:
     """Blocks of consecutive days holding about `chunk_size` isolates each."""
     ends = np.searchsorted(np.cumsum(counts), np.arange(chunk_size, counts.sum(), chunk_size))
     bounds = np.unique(np.concatenate([[0], ends + 1, [len(counts)]]))
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    return [(int(a), int(b)) for a, b in pairwise(bounds) if b > a]
 
 
 class TruthWriter:
@@ -55,8 +56,7 @@ class TruthWriter:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.writers = folder, {}
 
-    def write(self, name: str, frame: pd.DataFrame, schema: pa.Schema) -> None:
-        batch = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+    def write(self, name: str, batch: pa.Table) -> None:
         if name not in self.writers:
             self.writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", batch.schema,
                                                   compression="zstd")
@@ -67,15 +67,19 @@ class TruthWriter:
             writer.close()
 
 
-def _truth_frames(chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame]:
-    isolates = chunk.isolates.drop(columns=["first_name", "last_name"])
-    isolates = isolates.assign(specimen_date=isolates.specimen_date.dt.date,
-                               admission_date=isolates.admission_date.dt.date)
-    keys = chunk.isolates[["lab_code", "isolate_id", "organism"]]
-    ast = pd.concat([keys.iloc[chunk.ast.row.to_numpy()].reset_index(drop=True), chunk.ast[
-        ["ab", "method", "potency", "value", "guideline", "lab_sir", "resistant"]
-    ].reset_index(drop=True)], axis=1)
-    return isolates, ast
+def _truth_tables(chunk: Chunk) -> tuple[pa.Table, pa.Table]:
+    isolates = chunk.isolates.assign(specimen_date=chunk.isolates.specimen_date.dt.date,
+                                     admission_date=chunk.isolates.admission_date.dt.date)
+    iso = pa.Table.from_pandas(isolates[SYNTH_ISOLATE.names], schema=SYNTH_ISOLATE,
+                               preserve_index=False)
+    ast, row = chunk.ast, chunk.ast.row
+    columns = {"lab_code": chunk.isolates.lab_code.to_numpy(object)[row],
+               "isolate_id": chunk.isolates.isolate_id.to_numpy(object)[row],
+               **{name: ast.text(name) for name in ("organism", "ab", "method", "potency")},
+               "value": ast.value, "guideline": ast.text("guideline"),
+               "lab_sir": ast.text("lab_sir"), "resistant": ast.resistant}
+    return iso, pa.table({k: pa.array(v, SYNTH_AST.field(k).type) for k, v in columns.items()},
+                         schema=SYNTH_AST)
 
 
 def generate(out: Path, isolates: int, seed: int, chunk_size: int = 250_000, mess: float = 0.01,
@@ -101,10 +105,11 @@ def generate(out: Path, isolates: int, seed: int, chunk_size: int = 250_000, mes
         chunk = build_chunk(days[a], end, np.repeat(days[a:b], counts[a:b]), labs, patients,
                             seeded, prevalence, counters, np.random.default_rng([seed, 10, number]))
         files.write(chunk, number)
-        iso_truth, ast_truth = _truth_frames(chunk)
-        truth.write("isolates", iso_truth, SYNTH_ISOLATE)
-        truth.write("ast", ast_truth, SYNTH_AST)
-        seen.append(iso_truth[iso_truth.event != ""])
+        iso_truth, ast_truth = _truth_tables(chunk)
+        truth.write("isolates", iso_truth)
+        truth.write("ast", ast_truth)
+        events_only = chunk.isolates[chunk.isolates.event != ""]
+        seen.append(events_only.assign(specimen_date=events_only.specimen_date.dt.date))
         result.isolates += len(chunk.isolates)
         result.ast_results += len(chunk.ast)
         if progress:

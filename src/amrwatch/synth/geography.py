@@ -61,14 +61,14 @@ def _name(language: str, kind: str, country: str, city: str, pick: int) -> str:
 def _country_labs(country: pd.Series, profile: dict[str, Any]) -> list[dict[str, Any]]:
     name_column = f"name_{country.language}" if country.language in ("es", "pt", "fr") else "name_en"
     display = country[name_column]
-    rows = [dict(lab_code=f"{country.iso3}-NRL", kind="reference", city=country.capital,
-                 lat=country.capital_lat, lon=country.capital_lon,
-                 name=_name(country.language, "reference", display, country.capital, 0))]
+    rows = [{"lab_code": f"{country.iso3}-NRL", "kind": "reference", "city": country.capital,
+             "lat": country.capital_lat, "lon": country.capital_lon,
+             "name": _name(country.language, "reference", display, country.capital, 0)}]
     sites = _sites(country, _hospital_count(country.population, profile))
     for number, (city, lat, lon) in enumerate(sites, start=1):
-        rows.append(dict(lab_code=f"{country.iso3}-H{number:02d}", kind="hospital", city=city,
-                         lat=lat, lon=lon,
-                         name=_name(country.language, "hospital", display, city, number - 1)))
+        rows.append({"lab_code": f"{country.iso3}-H{number:02d}", "kind": "hospital",
+                     "city": city, "lat": lat, "lon": lon,
+                     "name": _name(country.language, "hospital", display, city, number - 1)})
     for row in rows:
         row.update(country=country.iso3, language=country.language, guideline=country.guideline)
     return rows

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from amrwatch.synth.messages import ast_columns, isolate_columns
+from amrwatch.synth.readings import Readings
 
 
 def _stamp(dates: pd.Series) -> pd.Series:
@@ -49,9 +50,9 @@ def _headers(isolates: pd.DataFrame, lab: pd.Series) -> pd.Series:
     )
 
 
-def _results(ast: pd.DataFrame, sequence: np.ndarray) -> pd.Series:
+def _results(ast: Readings, sequence: np.ndarray) -> pd.Series:
     c = ast_columns(ast).reset_index(drop=True)
-    mic = ast.method.to_numpy() != "DISK"
+    mic = ast.method != 1
     kind = np.where(mic, "SN", "NM")
     value = np.where(mic, c.comparator + "^" + c.number, c.number)
     return ("OBX|" + pd.Series(sequence).astype(str) + "|" + kind + "|" + c.loinc + "^"
@@ -59,7 +60,7 @@ def _results(ast: pd.DataFrame, sequence: np.ndarray) -> pd.Series:
             + c.sir + "|||F||||||" + c.method_text + "\r")
 
 
-def messages(isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series) -> str:
+def messages(isolates: pd.DataFrame, ast: Readings, lab: pd.Series) -> str:
     """All messages of the lab's isolates in this chunk, in isolate order."""
     rows = np.arange(len(isolates))
     position = pd.Series(rows, index=isolates.index)[ast.row].to_numpy()

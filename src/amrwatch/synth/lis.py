@@ -16,6 +16,7 @@ import pandas as pd
 
 from amrwatch.refdata import table
 from amrwatch.synth.geography import data_frame
+from amrwatch.synth.readings import METHODS, Readings, tables
 
 COLUMNS = ["laboratory", "isolate_id", "patient_id", "last_name", "sex", "age", "specimen_date",
            "admission_date", "specimen_type", "ward_type", "organism", "antimicrobial", "method",
@@ -38,36 +39,48 @@ def delimiter(lab: pd.Series) -> str:
     return ";" if language(lab) in ("es", "pt") else ","
 
 
-def export_rows(isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series) -> pd.DataFrame:
+def export_rows(isolates: pd.DataFrame, ast: Readings, lab: pd.Series) -> dict[str, np.ndarray]:
     """One row per AST result of the lab's isolates, under the lab's own column names."""
     lang = language(lab)
-    iso = isolates.loc[ast.row.to_numpy()].reset_index(drop=True)
-    frame = pd.DataFrame({
-        "laboratory": iso.lab_code, "isolate_id": iso.isolate_id, "patient_id": iso.patient_id,
-        "last_name": iso.last_name, "sex": iso[f"sex_{lang}"], "age": iso.age_years,
-        "specimen_date": iso[f"date_{lab.date_style}"],
-        "admission_date": iso[f"admission_{lab.date_style}"],
-        "specimen_type": iso[f"specimen_{lang}"], "ward_type": iso[f"ward_{lang}"],
-        "organism": iso.organism_name, "antimicrobial": ast.drug_name.to_numpy(),
-        "method": ast[f"method_{lang}"].to_numpy(), "potency": ast.potency.to_numpy(),
-        "value": ast.value.to_numpy(), "lab_sir": ast.lab_sir.to_numpy(),
-        "guideline": ast.guideline.to_numpy(),
-    })
-    frame.columns = [_words("column", lang)[c] for c in COLUMNS]
-    return frame
+    at = pd.Series(np.arange(len(isolates)), index=isolates.index)[ast.row].to_numpy()
+
+    def iso(column: str) -> np.ndarray:
+        return isolates[column].to_numpy(object)[at]
+
+    frame = {
+        "laboratory": iso("lab_code"), "isolate_id": iso("isolate_id"),
+        "patient_id": iso("patient_id"), "last_name": iso("last_name"),
+        "sex": iso(f"sex_{lang}"), "age": iso("age_years"),
+        "specimen_date": iso(f"date_{lab.date_style}"),
+        "admission_date": iso(f"admission_{lab.date_style}"),
+        "specimen_type": iso(f"specimen_{lang}"), "ward_type": iso(f"ward_{lang}"),
+        "organism": iso("organism_name"), "antimicrobial": drug_names_by_panel()[ast.panel],
+        "method": method_words(lang)[ast.method], "potency": ast.text("potency"),
+        "value": ast.value, "lab_sir": ast.text("lab_sir"), "guideline": ast.text("guideline"),
+    }
+    words = _words("column", lang)
+    return {words[name]: np.asarray(values, dtype=object) for name, values in frame.items()}
 
 
-def prepare(isolates: pd.DataFrame, ast: pd.DataFrame) -> None:
+def prepare(isolates: pd.DataFrame) -> None:
     """Add the LIS texts of a whole chunk at once, in each LIS language."""
     isolates["organism_name"] = isolates.organism.map(
         data_frame("organisms.tsv").set_index("organism").name)
     isolates["age_years"] = np.floor(isolates.age.to_numpy()).astype(int).astype(str)
-    ast["drug_name"] = ast.ab.map(drug_names())
     for lang in ("es", "pt", "en"):
         isolates[f"sex_{lang}"] = isolates.sex.map(_words("sex", lang))
         isolates[f"specimen_{lang}"] = isolates.specimen.map(_words("specimen", lang))
         isolates[f"ward_{lang}"] = isolates.ward_type.map(_words("ward", lang))
-        ast[f"method_{lang}"] = ast.method.map(_words("method", lang))
+
+
+@cache
+def method_words(lang: str) -> np.ndarray:
+    return np.array([_words("method", lang)[m] for m in METHODS], dtype=object)
+
+
+@cache
+def drug_names_by_panel() -> np.ndarray:
+    return tables().panels.ab.map(drug_names()).to_numpy(object)
 
 
 @cache

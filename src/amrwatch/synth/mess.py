@@ -9,7 +9,6 @@ antimicrobials.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 UNKNOWN_ORGANISM = "xyz"
 UNKNOWN_ANTIMICROBIAL = "Antibiotico experimental 7"
@@ -33,20 +32,21 @@ def _pick(n: int, rate: float, rng: np.random.Generator) -> np.ndarray:
     return rng.random(n) < rate
 
 
-def disturb(frame: pd.DataFrame, columns: dict[str, str], rate: float, rng: np.random.Generator,
-            organism_style: str) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Apply each kind of mess to `frame` (columns maps field → the file's column name)."""
+def disturb(frame: dict[str, np.ndarray], columns: dict[str, str], rate: float,
+            rng: np.random.Generator, organism_style: str
+            ) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """Apply each kind of mess to `frame` (file column → values; `columns` maps field → column)."""
     counts: dict[str, int] = {}
-    n = len(frame)
-    frame = frame.copy()
+    frame = {name: values.copy() for name, values in frame.items()}
+    n = len(next(iter(frame.values()))) if frame else 0
     for field in ("sex", "age"):
         chosen = _pick(n, rate, rng)
-        frame.loc[chosen, columns[field]] = ""
+        frame[columns[field]][chosen] = ""
         counts[f"missing_{field}"] = int(chosen.sum())
     chosen = _pick(n, rate / 10, rng)
-    frame.loc[chosen, columns["specimen_date"]] = ""
+    frame[columns["specimen_date"]][chosen] = ""
     counts["missing_specimen_date"] = int(chosen.sum())
-    organism = frame[columns["organism"]].to_numpy(object)
+    organism = frame[columns["organism"]]
     chosen = _pick(n, rate / 5 if organism_style == "code" else rate, rng)
     if organism_style == "code":
         organism[chosen] = UNKNOWN_ORGANISM
@@ -54,12 +54,11 @@ def disturb(frame: pd.DataFrame, columns: dict[str, str], rate: float, rng: np.r
     else:
         organism[chosen] = misspell(organism[chosen], rng)
         counts["misspelled_organism"] = int(chosen.sum())
-    frame[columns["organism"]] = organism
     if "antimicrobial" in columns:
         chosen = _pick(n, rate / 10, rng)
-        frame.loc[chosen, columns["antimicrobial"]] = UNKNOWN_ANTIMICROBIAL
+        frame[columns["antimicrobial"]][chosen] = UNKNOWN_ANTIMICROBIAL
         counts["unknown_antimicrobial"] = int(chosen.sum())
     duplicated = np.flatnonzero(_pick(n, rate / 2, rng))
     counts["duplicated_rows"] = len(duplicated)
     order = np.sort(np.concatenate([np.arange(n), duplicated]), kind="stable")
-    return frame.iloc[order].reset_index(drop=True), counts
+    return {name: values[order] for name, values in frame.items()}, counts

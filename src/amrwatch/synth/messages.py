@@ -7,9 +7,12 @@ vectorised string operations, as shared/specs/fhir-hl7.md describes them.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from amrwatch.synth.geography import data_frame
+from amrwatch.synth.lis import drug_names_by_panel
+from amrwatch.synth.readings import METHODS, PREFIXES, Readings, tables
 
 UNITS = {"MIC": "ug/mL", "GRADIENT": "ug/mL", "DISK": "mm"}
 METHOD_TEXT = {"MIC": "MIC", "GRADIENT": "Gradient strip", "DISK": "Disk diffusion"}
@@ -33,17 +36,19 @@ def isolate_columns(isolates: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def ast_columns(ast: pd.DataFrame) -> pd.DataFrame:
-    panels = data_frame("panels.tsv").drop_duplicates("ab").set_index("ab").loinc
-    parts = ast.value.str.extract(r"^(<=|>=|<|>)?(.*)$")
-    frame = pd.DataFrame(index=ast.index)
-    frame["loinc"] = ast.ab.map(panels)
-    frame["drug_name"] = ast.drug_name  # prepared once per chunk (lis.prepare)
-    frame["comparator"] = parts[0].fillna("")
-    frame["number"] = parts[1]
-    frame["unit"] = ast.method.map(UNITS)
-    potency = ast.potency.fillna("")
-    frame["method_text"] = ast.method.map(METHOD_TEXT) + \
-        potency.where(potency == "", " " + potency + " ug")
-    frame["sir"] = ast.lab_sir.fillna("")
+def ast_columns(ast: Readings) -> pd.DataFrame:
+    """Per AST row: LOINC, drug name, comparator, number, unit, method text and S/I/R."""
+    panels = tables().panels
+    loinc = panels.ab.map(data_frame("panels.tsv").drop_duplicates("ab").set_index("ab").loinc)
+    methods = np.array(METHODS, dtype=object)[ast.method]
+    potency = ast.text("potency")
+    frame = pd.DataFrame({
+        "loinc": loinc.to_numpy(object)[ast.panel],
+        "drug_name": drug_names_by_panel()[ast.panel],
+        "comparator": np.array(PREFIXES, dtype=object)[ast.prefix], "number": ast.bare,
+        "unit": pd.Series(methods).map(UNITS).to_numpy(object),
+        "method_text": pd.Series(methods).map(METHOD_TEXT).to_numpy(object)
+        + np.where(potency == "", "", " " + potency + " ug"),
+        "sir": ast.text("lab_sir"),
+    })
     return frame

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from amrwatch.synth.distributions import lab_breakpoints, population_centres, potency
+from amrwatch.synth.distributions import population_centres, potency
 from amrwatch.synth.geography import data_frame
 
 Columns = dict[str, np.ndarray]

@@ -18,8 +18,8 @@ import duckdb
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
 
 def _png(figure: plt.Figure) -> str:
@@ -39,13 +39,13 @@ def _countries(data: Path) -> str:
     return _png(figure)
 
 
-def _query(results, sql: str) -> pd.DataFrame:  # noqa: ANN001
+def _query(results, sql: str) -> pd.DataFrame:
     con = duckdb.connect()
     con.register("results", results)
     return con.sql(sql).df()
 
 
-def _guideline_artefact(results) -> str:  # noqa: ANN001
+def _guideline_artefact(results) -> str:
     frame = _query(results, """
         SELECT year(specimen_date) AS year, avg((lab_sir = 'R')::INT) * 100 AS lab_reported,
                avg((sir = 'R')::INT) * 100 AS reinterpreted, count(*) AS n
@@ -60,7 +60,7 @@ def _guideline_artefact(results) -> str:  # noqa: ANN001
     return _png(figure)
 
 
-def _colistin(results) -> str:  # noqa: ANN001
+def _colistin(results) -> str:
     frame = _query(results, """
         SELECT date_trunc('quarter', specimen_date) AS quarter, country = 'ECU' AS ecuador,
                avg((sir = 'R')::INT) * 100 AS pct_r
@@ -75,7 +75,7 @@ def _colistin(results) -> str:  # noqa: ANN001
     return _png(figure)
 
 
-def _carbapenem_by_country(results) -> str:  # noqa: ANN001
+def _carbapenem_by_country(results) -> str:
     from amrwatch.analyse.proportions import resistance
 
     con = duckdb.connect()
@@ -94,7 +94,7 @@ def _section(title: str, body: str, note: str = "") -> str:
     return f"<h2>{html.escape(title)}</h2><p>{html.escape(note)}</p>{body}"
 
 
-def _plot_or_missing(title: str, note: str, plot, results) -> str:  # noqa: ANN001
+def _plot_or_missing(title: str, note: str, plot, results) -> str:
     if results is None:
         return _section(title, "<p><em>Not available yet: no interpreted results.</em></p>")
     try:
@@ -114,7 +114,7 @@ def _events(data: Path) -> str:
             f"<th>isolates</th></tr>{rows}</table>")
 
 
-def _signals(signals) -> str:  # noqa: ANN001
+def _signals(signals) -> str:
     if signals is None:
         return "<p><em>Detection not available yet.</em></p>"
     frame = signals.to_pandas()
@@ -123,7 +123,7 @@ def _signals(signals) -> str:  # noqa: ANN001
     return frame.head(40).to_html(index=False, escape=True)
 
 
-def write_report(out: Path, data: Path, results, signals, ingested: dict[str, Any] | None,  # noqa: ANN001
+def write_report(out: Path, data: Path, results, signals, ingested: dict[str, Any] | None,
                  guideline: str) -> Path:
     parts = [
         _section("Isolates per country", _countries(data),

@@ -8,14 +8,15 @@ row per isolate, patient/specimen fields under field codes (`SPEC_DATE`) or fiel
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
-
-from functools import cache
 
 from amrwatch.synth import events
 from amrwatch.synth.geography import data_frame
 from amrwatch.synth.phenotype import disk_table, panel_table
+from amrwatch.synth.readings import FAMILIES, METHODS, Readings, tables
 
 #: Field codes and, for the long-name dialect, their names (whonet-export.md §2).
 FIELDS = {"COUNTRY_A": "Country", "LABORATORY": "Laboratory", "PATIENT_ID": "Identification number",
@@ -33,6 +34,27 @@ def test_code(ab: pd.Series, family: pd.Series, method: pd.Series, potency: pd.S
     content = potency.fillna("").str.slice(0, 3).str.rstrip(".")  # 1.25 µg → "1.2" as AMR writes
     return ab + "_" + family.map(LETTER) + method.map(METHOD_LETTER) + \
         np.where(method == "DISK", content, "")
+
+
+@cache
+def _code_table() -> np.ndarray:
+    """(panel row, method, family) → WHONET test code, for every combination at once."""
+    t = tables()
+    panel, method, family = np.meshgrid(np.arange(len(t.panels)), np.arange(len(METHODS)),
+                                        np.arange(len(FAMILIES)), indexing="ij")
+    codes = test_code(pd.Series(t.panels.ab.to_numpy(object)[panel.ravel()]),
+                      pd.Series(np.array(FAMILIES, dtype=object)[family.ravel()]),
+                      pd.Series(np.array(METHODS, dtype=object)[method.ravel()]),
+                      pd.Series(np.where(method.ravel() == 1,
+                                         t.potency[panel.ravel(), family.ravel()], "")))
+    return codes.to_numpy(object).reshape(panel.shape)
+
+
+PADDED = np.array([str(z).zfill(2) for z in range(51)], dtype=object)
+
+
+def ast_codes(ast: Readings) -> np.ndarray:
+    return _code_table()[ast.panel, ast.method, ast.family]
 
 
 def lab_columns(lab: pd.Series) -> list[str]:
@@ -79,40 +101,42 @@ def format_dates(dates: pd.Series, style: str) -> pd.Series:
     return text.where(parsed.notna(), "")
 
 
-def export_rows(isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series,
-                columns: list[str]) -> pd.DataFrame:
-    """The lab's export rows for a chunk (isolates restricted to this lab, texts prepared)."""
+def export_rows(isolates: pd.DataFrame, ast: Readings, lab: pd.Series,
+                columns: list[str]) -> dict[str, np.ndarray]:
+    """The lab's export columns for a chunk (isolates restricted to this lab, texts prepared)."""
     style = lab.date_style
-    frame = pd.DataFrame({
+    n = len(isolates)
+    frame = {
         "COUNTRY_A": isolates.country, "LABORATORY": isolates.lab_code,
         "PATIENT_ID": isolates.patient_id, "LAST_NAME": isolates.last_name,
-        "FIRST_NAME": isolates.first_name, "SEX": isolates.sex.str.lower(),
+        "FIRST_NAME": isolates.first_name, "SEX": isolates.sex_whonet,
         "AGE": isolates.age_whonet, "DATE_ADMIS": isolates[f"admission_{style}"],
         "SPEC_NUM": isolates.isolate_id, "SPEC_DATE": isolates[f"date_{style}"],
         "SPEC_TYPE": isolates.whonet_specimen, "WARD_TYPE": isolates.ward_type,
-        "ISOL_NUM": "1", "ORGANISM": isolates.whonet_organism,
-        "ESBL": np.where(isolates.esbl, "+", "-"),
-        "CARBAPENEM": np.where(isolates.carbapenemase, "+", "-"),
-    }).reset_index(drop=True)
-    results = np.full((len(isolates), len(columns)), "", dtype=object)
-    position = pd.Series(np.arange(len(isolates)), index=isolates.index)
-    column_of = pd.Series(np.arange(len(columns)), index=columns)
-    results[position[ast.row].to_numpy(), column_of[ast.test_code].to_numpy()] = ast.whonet_value
-    return pd.concat([frame, pd.DataFrame(results, columns=columns)], axis=1)
+        "ISOL_NUM": np.full(n, "1", dtype=object), "ORGANISM": isolates.whonet_organism,
+        "ESBL": np.where(isolates.esbl, "+", "-").astype(object),
+        "CARBAPENEM": np.where(isolates.carbapenemase, "+", "-").astype(object),
+    }
+    frame = {k: np.asarray(v, dtype=object) for k, v in frame.items()}
+    results = np.full((len(columns), n), "", dtype=object)
+    position = pd.Series(np.arange(n), index=isolates.index)[ast.row].to_numpy()
+    column = pd.Index(columns).get_indexer(ast_codes(ast))
+    zone = PADDED[np.clip(ast.number, 0, 50).astype(int)]
+    results[column, position] = np.where(ast.method == 1, zone, ast.value)
+    return {**frame, **dict(zip(columns, results, strict=True))}
 
 
-def prepare(isolates: pd.DataFrame, ast: pd.DataFrame) -> None:
-    """Add the WHONET texts of a whole chunk at once (codes, ages, dates, test codes)."""
+def prepare(isolates: pd.DataFrame) -> None:
+    """Add the WHONET texts of a whole chunk at once (codes, ages, dates)."""
     organisms = data_frame("organisms.tsv").set_index("organism")
     specimens = data_frame("specimens.tsv").set_index("specimen")
     isolates["whonet_organism"] = isolates.organism.map(organisms.whonet_code)
     isolates["whonet_specimen"] = isolates.specimen.map(specimens.whonet_code)
     isolates["age_whonet"] = _age(isolates.age.to_numpy())
+    isolates["sex_whonet"] = isolates.sex.str.lower()
     for style in ("iso", "dmy"):
         isolates[f"date_{style}"] = format_dates(isolates.specimen_date, style)
         isolates[f"admission_{style}"] = format_dates(isolates.admission_date, style)
-    ast["test_code"] = test_code(ast.ab, ast.family, ast.method, ast.potency)
-    ast["whonet_value"] = np.where(ast.method == "DISK", ast.value.str.zfill(2), ast.value)
 
 
 def header(lab: pd.Series, columns: list[str]) -> list[str]:

@@ -19,12 +19,13 @@ import yaml
 from amrwatch.synth import fhir, hl7, lis, whonet
 from amrwatch.synth.chunk import Chunk
 from amrwatch.synth.mess import disturb
+from amrwatch.synth.readings import Readings
 
 FOLDERS = {"whonet": "whonet", "lis": "lis", "fhir": "fhir", "hl7": "hl7"}
 
 
-def _csv_bytes(frame: pd.DataFrame, delimiter: str, header: bool, quoting: str) -> bytes:
-    table = pa.Table.from_pandas(frame.astype(str), preserve_index=False)
+def _csv_bytes(columns: dict[str, np.ndarray], delimiter: str, header: bool, quoting: str) -> bytes:
+    table = pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
     buffer = io.BytesIO()
     pacsv.write_csv(table, buffer, pacsv.WriteOptions(
         include_header=header, delimiter=delimiter, quoting_style=quoting,
@@ -61,32 +62,42 @@ class LabFiles:
     def write(self, chunk: Chunk, number: int) -> None:
         """Append each lab's isolates of the chunk to its file (labs in registry order)."""
         rng = np.random.default_rng([self.seed, 20, number])
-        whonet.prepare(chunk.isolates, chunk.ast)
-        lis.prepare(chunk.isolates, chunk.ast)
-        ast_by_lab = chunk.ast.groupby(chunk.isolates.lab_code.to_numpy()[chunk.ast.row], sort=True)
-        for code, isolates in chunk.isolates.groupby("lab_code", sort=True):
-            lab = self.labs.loc[code].copy()
+        isolates, ast = chunk.isolates, chunk.ast
+        whonet.prepare(isolates)
+        lis.prepare(isolates)
+        iso_lab = isolates.lab.to_numpy()
+        iso_order = np.argsort(iso_lab, kind="stable")
+        ast_lab = iso_lab[ast.row]
+        ast_order = np.argsort(ast_lab, kind="stable")
+        edges = np.arange(len(self.labs) + 1)
+        iso_bounds = np.searchsorted(iso_lab[iso_order], edges)
+        ast_bounds = np.searchsorted(ast_lab[ast_order], edges)
+        for index, (code, lab) in enumerate(self.labs.iterrows()):
+            if iso_bounds[index] == iso_bounds[index + 1]:
+                continue
+            lab = lab.copy()
             lab["lab_code"] = code
-            ast = ast_by_lab.get_group(code) if code in ast_by_lab.groups else chunk.ast.iloc[:0]
-            getattr(self, f"_{lab.format}")(isolates, ast, lab, number, rng)
+            mine = isolates.iloc[iso_order[iso_bounds[index]:iso_bounds[index + 1]]]
+            theirs = ast.take(ast_order[ast_bounds[index]:ast_bounds[index + 1]])
+            getattr(self, f"_{lab.format}")(mine, theirs, lab, number, rng)
 
-    def _whonet(self, isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series, number: int,
+    def _whonet(self, isolates: pd.DataFrame, ast: Readings, lab: pd.Series, number: int,
                 rng: np.random.Generator) -> None:
         path = self.out / "whonet" / f"{lab.lab_code}.txt"
         columns = self.whonet_columns[lab.lab_code]
         frame = whonet.export_rows(isolates, ast, lab, columns)
         fields = {"sex": "SEX", "age": "AGE", "specimen_date": "SPEC_DATE", "organism": "ORGANISM"}
         frame, counts = disturb(frame, fields, self.mess, rng, organism_style="code")
-        frame.columns = whonet.header(lab, columns)
+        frame = dict(zip(whonet.header(lab, columns), frame.values(), strict=True))
         self._count(path, counts)
         data = _csv_bytes(frame, lab.delimiter, path not in self.started, "none")
         self._append(path, _encode(data, lab.encoding))
 
-    def _lis(self, isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series, number: int,
+    def _lis(self, isolates: pd.DataFrame, ast: Readings, lab: pd.Series, number: int,
              rng: np.random.Generator) -> None:
         path = self.out / "lis" / f"{lab.lab_code}.csv"
         frame = lis.export_rows(isolates, ast, lab)
-        names = dict(zip(lis.COLUMNS, frame.columns, strict=True))
+        names = dict(zip(lis.COLUMNS, frame, strict=True))
         frame, counts = disturb(frame, names, self.mess, rng, organism_style="name")
         self._count(path, counts)
         if path not in self.started:
@@ -96,14 +107,14 @@ class LabFiles:
         data = _csv_bytes(frame, lis.delimiter(lab), path not in self.started, "needed")
         self._append(path, _encode(data, lab.encoding))
 
-    def _fhir(self, isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series, number: int,
+    def _fhir(self, isolates: pd.DataFrame, ast: Readings, lab: pd.Series, number: int,
               rng: np.random.Generator) -> None:
         folder = self.out / "fhir" / lab.lab_code
         folder.mkdir(exist_ok=True)
         path = folder / f"bundle-{number:04d}.json"
         self._append(path, fhir.bundle(isolates, ast, lab, number).encode("utf-8"))
 
-    def _hl7(self, isolates: pd.DataFrame, ast: pd.DataFrame, lab: pd.Series, number: int,
+    def _hl7(self, isolates: pd.DataFrame, ast: Readings, lab: pd.Series, number: int,
              rng: np.random.Generator) -> None:
         path = self.out / "hl7" / f"{lab.lab_code}.hl7"
         self._append(path, hl7.messages(isolates, ast, lab).encode("utf-8"))
