@@ -131,3 +131,24 @@ def test_one_category_per_isolate_and_drug_the_most_resistant() -> None:
     assert (row["n_tested"], row["n_R"], row["n_S"]) == (2, 1, 1)
     combined = antibiogram(long, regimens("CIP"), min_n=1).to_pylist()[0]
     assert (combined["n_tested"], combined["n_susceptible"]) == (2, 1)
+
+
+def test_syndromic_antibiogram_equals_amr() -> None:
+    expected = read_table(FIXTURES / "antibiogram_syndromic.tsv").to_pylist()
+    out = antibiogram(refdata.table("example_isolates"), regimens("TZP,TZP+GEN"),
+                      organism_label="gramstain", syndromic="ward")
+    mine = {(r["syndromic_group"], r["organism"], r["regimen"]): r for r in out.to_pylist()}
+    label = {"Piperacillin/tazobactam": "TZP", "Piperacillin/tazobactam + Gentamicin": "TZP + GEN"}
+    for row in expected:
+        got = mine[(row["syndromic_group"], row["mo"], label[row["ab"]])]
+        assert (got["n_total"], got["n_tested"], got["n_susceptible"]) == (
+            int(row["n_total"]), int(row["n_tested"]), int(row["n_susceptible"]))
+        assert got["upper_ci"] == pytest.approx(float(row["upper_ci"]), abs=1e-6)
+    assert len(expected) == 9
+
+
+def test_combination_coverage_by_a_derived_stratum() -> None:
+    out = antibiogram(refdata.table("example_isolates"), regimens("TZP+GEN"),
+                      organism_label="gramstain", syndromic="year", min_n=1)
+    years = {r["syndromic_group"] for r in out.to_pylist()}
+    assert {"2002", "2017"} <= years

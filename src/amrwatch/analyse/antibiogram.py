@@ -77,9 +77,9 @@ def susceptibility(table: pa.Table, regimen_list: list[tuple[str, ...]], organis
         raise InputError("Unknown organism label", {"label": organism_label},
                          hint=f"use one of: {', '.join(ORGANISM_LABELS)}")
     organism = isolates.find_column(table, "organism", organism)
-    group = [strata.column_for(table, syndromic)] if syndromic else []
+    sources = strata.source_columns(table, syndromic) if syndromic else []
     if isolates.is_long(table):
-        table = isolates.to_wide(table, [organism, *group])
+        table = isolates.to_wide(table, [organism, *sources])
     present = set(isolates.antimicrobial_columns(table))
     table = table.append_column("organism_label", _organism_labels(table, organism, organism_label))
     con = duckdb.connect()
@@ -93,10 +93,10 @@ def susceptibility(table: pa.Table, regimen_list: list[tuple[str, ...]], organis
             regimen) else "false"
         aggregates.append(f"count(*) FILTER (WHERE ({susceptible}) OR ({tested})) AS t{i}, "
                           f"count(*) FILTER (WHERE {susceptible}) AS s{i}")
-    syndrome = f"CAST({strata.q(group[0])} AS VARCHAR) AS syndromic_group, " if group else ""
+    syndrome = f"{strata.expression(table, syndromic)} AS syndromic_group, " if syndromic else ""
     wide = con.sql(f"SELECT {syndrome} organism_label AS organism, count(*) AS n_total, "
                    f"{', '.join(aggregates)} FROM isolates GROUP BY ALL").to_arrow_table()
-    return _by_regimen(wide, regimen_list, bool(group))
+    return _by_regimen(wide, regimen_list, bool(syndromic))
 
 
 def _by_regimen(wide: pa.Table, regimen_list: list[tuple[str, ...]], syndromic: bool) -> pa.Table:

@@ -67,17 +67,24 @@ def age_group_sql(age_column: str) -> str:
     return f"CASE {cases} ELSE '{spec['unknown']}' END"
 
 
+def expression(table: pa.Table, name: str, date: str | None = None) -> str:
+    """SQL expression (text) giving stratum `name` for each row of `table`."""
+    if name in ("year", "quarter"):
+        day = f"TRY_CAST({q(isolates.find_column(table, 'date', date))} AS DATE)"
+        return (f"CAST(year({day}) AS VARCHAR)" if name == "year"
+                else f"year({day}) || '-Q' || quarter({day})")
+    if name == "age_group":
+        return age_group_sql(column_for(table, "age"))
+    return f"CAST({q(column_for(table, name))} AS VARCHAR)"
+
+
+def source_columns(table: pa.Table, name: str, date: str | None = None) -> list[str]:
+    """The table columns stratum `name` is computed from (kept when a long table is pivoted)."""
+    if name in ("year", "quarter"):
+        return [isolates.find_column(table, "date", date)]
+    return [column_for(table, "age" if name == "age_group" else name)]
+
+
 def select_sql(table: pa.Table, by: list[str] | tuple[str, ...], date: str | None = None) -> str:
     """`expr AS name` for each stratum of `by`, comma-separated ('' when `by` is empty)."""
-    parts = []
-    for name in by:
-        if name in ("year", "quarter"):
-            day = f"TRY_CAST({q(isolates.find_column(table, 'date', date))} AS DATE)"
-            expr = (f"CAST(year({day}) AS VARCHAR)" if name == "year"
-                    else f"year({day}) || '-Q' || quarter({day})")
-        elif name == "age_group":
-            expr = age_group_sql(column_for(table, "age"))
-        else:
-            expr = f"CAST({q(column_for(table, name))} AS VARCHAR)"
-        parts.append(f"{expr} AS {q(name)}")
-    return ", ".join(parts)
+    return ", ".join(f"{expression(table, name, date)} AS {q(name)}" for name in by)
