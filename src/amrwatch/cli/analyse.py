@@ -121,7 +121,8 @@ def antibiogram(
     antimicrobials: str = typer.Option(..., help='Regimens, comma-separated; "+" joins a '
                                        'combination: "TZP,TZP+GEN,CIP".'),
     organism_label: str = typer.Option("name", help="Rows by mo, name or gramstain."),
-    syndromic: str = typer.Option(None, help="Column of syndromic groups (e.g. ward, specimen).",
+    syndromic: str = typer.Option(None, help="Syndromic groups: a column (ward, syndrome) or a "
+                                  "stratum (specimen, year, quarter, age_group, country).",
                                   show_default=False),
     wisca: bool = typer.Option(False, help="WISCA: Bayesian weighted-incidence coverage."),
     simulations: int = typer.Option(1000, help="WISCA Monte Carlo simulations."),
