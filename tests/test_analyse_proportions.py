@@ -152,3 +152,12 @@ def test_combination_coverage_by_a_derived_stratum() -> None:
                       organism_label="gramstain", syndromic="year", min_n=1)
     years = {r["syndromic_group"] for r in out.to_pylist()}
     assert {"2002", "2017"} <= years
+
+
+@pytest.mark.parametrize("method", ["wilson", "clopper-pearson"])
+def test_intervals_always_contain_the_estimate(method: str) -> None:
+    n = np.repeat(np.arange(1, 300), 3)
+    k = np.concatenate([[0, m // 2, m] for m in range(1, 300)])
+    low, high = interval(k, n, method)
+    assert np.all(low <= k / n) and np.all(high >= k / n)
+    assert np.all(low[k == 0] == 0) and np.all(high[k == n] == 1)

@@ -37,7 +37,10 @@ def interval(k: np.ndarray, n: np.ndarray, method: str = "wilson",
     n = np.asarray(n, dtype=float)
     safe = np.where(n > 0, n, 1)
     low, high = proportion_confint(k, safe, alpha=1 - level, method=INTERVALS[method])
-    low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)
+    # Both intervals contain k/n exactly; statsmodels' Wilson bounds at k = 0 and k = n carry
+    # rounding error (5e-17 above 0, 1e-16 below 1), which would put the estimate outside them.
+    estimate = k / safe
+    low, high = np.clip(np.minimum(low, estimate), 0, 1), np.clip(np.maximum(high, estimate), 0, 1)
     return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 
