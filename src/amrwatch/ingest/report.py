@@ -84,7 +84,7 @@ def summary(issues: pa.Table) -> list[dict[str, Any]]:
     ).sort_by([("severity", "ascending"), ("count_all", "descending"), ("reason", "ascending")])
     table = reasons()
     return [
-        {"severity": r["severity"], "reason": r["reason"], "columns": _few(r["column_distinct"]),
+        {"severity": r["severity"], "reason": r["reason"], "column": _few(r["column_distinct"]),
          "count": r["count_all"], "example": r["value_min"],
          "what_to_do": table[r["reason"]]["what_to_do"]}
         for r in grouped.to_pylist()
@@ -145,7 +145,7 @@ def print_report(report: dict[str, Any], issues: pa.Table, console: Any, limit: 
                  "what to do")
     for row in rows_[:limit]:
         colour = "red" if row["severity"] == "error" else "yellow"
-        view.add_row(f"[{colour}]{row['severity']}[/]", row["reason"], row["columns"],
+        view.add_row(f"[{colour}]{row['severity']}[/]", row["reason"], row["column"],
                      f"{row['count']:,}", row["example"] or "", row["what_to_do"])
     console.print(view)
     if len(rows_) > limit:
