@@ -32,11 +32,11 @@ RANK_UNTESTED, RANK_I, RANK_R, RANK_S = 0, 1, 2, 3
 def _pack(ranks: np.ndarray) -> np.ndarray:
     """Pack rank rows (values 0-3) into uint64 words, first drug most significant (string order)."""
     n, k = ranks.shape
-    words = max(1, -(-k // 32))
-    padded = np.zeros((n, words * 32), dtype=np.uint64)
-    padded[:, :k] = ranks
-    weights = np.left_shift(np.uint64(1), np.arange(62, -1, -2, dtype=np.uint64))
-    return (padded.reshape(n, words, 32) * weights).sum(axis=2, dtype=np.uint64)
+    packed = np.zeros((n, max(1, -(-k // 32))), dtype=np.uint64)
+    for j in range(k):  # a loop over drugs (32 per word), never over rows
+        shift = np.uint64(62 - 2 * (j % 32))
+        packed[:, j // 32] |= ranks[:, j].astype(np.uint64) << shift
+    return packed
 
 
 def _distinct(group: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
