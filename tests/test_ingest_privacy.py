@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from amrwatch.errors import InputError
@@ -93,7 +94,28 @@ def test_same_patient_same_key_same_pseudonym_across_formats():
     other = read_upload(MESSAGES / "oru_r01.hl7", lab="TST", country="ARG", key=b"x" * 32)
     assert fhir.isolates["patient_key"][0] == hl7.isolates["patient_key"][0]
     assert hl7.isolates["patient_key"][0] != other.isolates["patient_key"][0]
-    assert "PAT123" not in texts_of(fhir.isolates) | texts_of(hl7.isolates)
+    # The FHIR example's Patient has no name; the HL7 example's PID-5 is DOE^JANE.
+    for result, fields in ((fhir, set()), (hl7, {"first_name", "last_name"})):
+        assert_absent({"PAT123", "DOE", "JANE", "1960-01-01", "19600101"}, result)
+        dropped = result.issues.filter(pc.equal(result.issues["reason"], "identifier_removed"))
+        assert fields | {"birth_date", "patient_id"} == set(dropped["column"].to_pylist())
+
+
+def test_fhir_patient_name_is_dropped(tmp_path):
+    bundle = json.loads((MESSAGES / "micro_bundle.json").read_text())
+    bundle["entry"][0]["resource"]["name"] = [{"family": "Quispe", "given": ["Rosa", "Elena"]}]
+    path = tmp_path / "named.json"
+    path.write_text(json.dumps(bundle))
+    result = read_upload(path, lab="TST", country="ARG", key=KEY)
+    assert_absent({"Quispe", "Rosa", "Elena"}, result)
+    assert result.isolates.num_rows == 1
+
+
+@pytest.mark.parametrize("name", ["micro_bundle.json", "oru_r01.hl7"])
+def test_strict_mode_refuses_messages_with_names(name):
+    with pytest.raises(InputError) as caught:
+        read_upload(MESSAGES / name, lab="TST", country="ARG", key=KEY, strict=True)
+    assert caught.value.context["reason"] == "identifiers_present"
 
 
 def test_key_created_once_outside_the_store_owner_only(tmp_path, monkeypatch):

@@ -149,6 +149,7 @@ def _isolate_fields(row: int, obs: Any, index: dict[str, Any]) -> dict[str, Any]
         "specimen_number": primary.accessionIdentifier.value if primary and
         primary.accessionIdentifier else None,
         "patient_id": _identifier(patient),
+        **_name(patient),
         "birth_date": str(patient.birthDate) if patient and patient.birthDate else None,
         "sex": patient.gender if patient else None,
         "specimen_date": str(collected or obs.effectiveDateTime or "") or None,
@@ -157,6 +158,16 @@ def _isolate_fields(row: int, obs: Any, index: dict[str, Any]) -> dict[str, Any]
         encounter.period.start else None,
         "organism": _code(obs.valueCodeableConcept, _SNOMED) or _code(obs.valueCodeableConcept),
     }
+
+
+def _name(patient: Any) -> dict[str, str | None]:
+    """The patient's name, read only so that it is reported as dropped (and refused in strict
+    mode); the normaliser never lets it out."""
+    names = (patient.name or []) if patient is not None else []
+    if not names:
+        return {"first_name": None, "last_name": None}
+    return {"first_name": " ".join(names[0].given or []) or None,
+            "last_name": names[0].family or names[0].text}
 
 
 def _primary_specimen(isolate: Any, index: dict[str, Any]) -> Any:

@@ -152,8 +152,9 @@ def _date(text: str) -> str | None:
 
 
 _PATIENT = {
-    # PID-3 id, PID-7 birth date, PID-8 sex; PID-5 (name) is never read.
-    "PID": lambda s: {"patient_id": _part(s, 3, 1) or None, "birth_date": _date(_part(s, 7)),
+    # PID-3 id, PID-5 name (read only to be reported as dropped), PID-7 birth date, PID-8 sex.
+    "PID": lambda s: {"patient_id": _part(s, 3, 1) or None, "last_name": _part(s, 5, 1) or None,
+                      "first_name": _part(s, 5, 2) or None, "birth_date": _date(_part(s, 7)),
                       "sex": _part(s, 8) or None},
     # PV1-2 patient class (I/O/E), PV1-44 admission (fhir-hl7.md §2.1).
     "PV1": lambda s: {"patient_type": _part(s, 2) or None,
