@@ -3,6 +3,7 @@
 set -euo pipefail
 needed=()
 command -v chromium >/dev/null 2>&1 || needed+=(chromium)
+command -v java >/dev/null 2>&1 || needed+=(default-jre-headless)
 command -v Rscript >/dev/null 2>&1 || needed+=(r-base-core)
 [ -d /usr/lib/R/site-library/surveillance ] || needed+=(r-cran-surveillance)
 if [ ${#needed[@]} -eq 0 ]; then exit 0; fi
