@@ -47,6 +47,10 @@ class Farrington:
     population_offset: bool | None = None
     freq: int = 52
     monitor_from: int | None = None
+    #: amrwatch extension, off by default (not in surveillance): where fewer than b years precede
+    #: a week, use the years there are (at least one) instead of not monitoring — a new hub
+    #: gets bounds from its second year on.
+    shrink_b: bool = False
     name: ClassVar[str] = "farrington"
 
     def __post_init__(self) -> None:
@@ -63,7 +67,7 @@ class Farrington:
             raise ConfigurationError("no_periods too big for the year length", {"no_periods": self.no_periods})
 
     def history(self) -> int:
-        return self.freq * self.b + self.w
+        return self.freq * (1 if self.shrink_b else self.b) + self.w
 
     def default_start(self, n: int) -> int:
         return self.history()
@@ -73,9 +77,13 @@ class Farrington:
         if self.population_offset and population is None:
             raise ConfigurationError("population_offset needs a population column", {})
         pop = population if offset else None
-        rows = [self._week(observed, pop, t) for t in range(start, len(observed))]
+        rows = [self._for_week(t)._week(observed, pop, t) for t in range(start, len(observed))]
         expected, upper, alarm = (np.array(col, dtype=np.float64) for col in zip(*rows))
         return Detection(expected, upper, alarm)
+
+    def _for_week(self, t: int) -> Farrington:
+        years = (t - self.w) // self.freq
+        return replace(self, b=years) if self.shrink_b and years < self.b else self
 
     def blocks(self, t: int) -> np.ndarray:
         """Seasonal level (1…no_periods, NaN = not used) of weeks 0…t for monitoring week t."""
@@ -125,6 +133,11 @@ class Farrington:
         return fit, trend
 
     def _week(self, observed: np.ndarray, pop: np.ndarray | None, t: int) -> tuple[float, float, float]:
+        cases, weeks_back = self.limit54
+        if observed[max(0, t - weeks_back + 1) : t + 1].sum() < cases:
+            # surveillance fits the model anyway, then reports no bound and no alarm (§1.1
+            # step 7); skipping the fit gives the same output and keeps sparse series fast
+            return np.nan, np.nan, 0.0
         level = self.blocks(t)
         weeks = np.flatnonzero(~np.isnan(level))
         y, level = observed[weeks], level[weeks]

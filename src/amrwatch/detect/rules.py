@@ -38,6 +38,7 @@ class RuleSet:
     sources: dict[str, str]
     phenotypes: dict[str, dict[str, Any]]
     rules: list[dict[str, Any]]
+    monitoring: dict[str, Any]
 
     def describe(self, rule_id: str, language: str = "en") -> str:
         """The rule's description in one of es, pt, en, fr."""
@@ -100,7 +101,8 @@ def _packaged() -> RuleSet:
 
 def _ruleset(data: dict[str, Any], path: Path | str) -> RuleSet:
     try:
-        ruleset = RuleSet(str(data["version"]), data["sources"], data["phenotypes"], data["rules"])
+        ruleset = RuleSet(str(data["version"]), data["sources"], data["phenotypes"], data["rules"],
+                          data.get("monitoring", {}))
         for name, spec in ruleset.phenotypes.items():
             _check_phenotype(name, spec, path)
         for rule in ruleset.rules:
@@ -150,6 +152,7 @@ def _phenotype_sql(name: str, spec: dict[str, Any]) -> str:
     return f"""
         SELECT {_literal(name)} AS phenotype, r.country, r.lab_code, r.isolate_id,
                min(r.specimen_date) AS specimen_date, any_value(r.mo) AS mo,
+               any_value(r.patient_key) AS patient_key,
                coalesce(list_sort(list(DISTINCT r.ab) FILTER (WHERE {flag})), []) AS agents
         FROM results r JOIN taxa t ON t.mo = r.mo {intrinsic[0]}
         WHERE {_organism_sql(spec.get('organisms', []))} {intrinsic[1]}
@@ -200,24 +203,46 @@ def _check_results(results: pa.Table) -> pa.Table:
         raise InputError(f"Isolate results lack column(s) {', '.join(absent)}",
                          {"columns": ", ".join(results.column_names)},
                          hint="give interpreted results with " + ", ".join(REQUIRED))
-    return results.select(list(REQUIRED))
+    if "patient_key" not in results.column_names:
+        results = results.append_column("patient_key", pa.nulls(results.num_rows, pa.string()))
+    return results.select([*REQUIRED, "patient_key"])
+
+
+def phenotypes_of(ruleset: RuleSet) -> set[str]:
+    """Names of the phenotypes the rules use."""
+    return {p for r in ruleset.rules
+            for p in (r["phenotype"] if isinstance(r["phenotype"], list) else [r["phenotype"]])}
+
+
+def _connect(results: pa.Table, phenotypes: dict[str, dict[str, Any]]) -> duckdb.DuckDBPyConnection:
+    """A DuckDB session holding `results` and the isolate-level `hits` of every phenotype."""
+    con = duckdb.connect()
+    con.register("results_in", _check_results(results))
+    con.execute("CREATE TEMP TABLE results AS SELECT country, lab_code, isolate_id, "
+                "TRY_CAST(specimen_date AS DATE) AS specimen_date, mo, ab, upper(sir) AS sir, "
+                "patient_key FROM results_in")
+    con.register("taxa", refdata.table("microorganisms").select(list(TAXONOMY)))
+    con.register("intrinsic", refdata.table("intrinsic_resistant"))
+    hits = " UNION ALL ".join(_phenotype_sql(n, phenotypes[n]) for n in sorted(phenotypes))
+    con.execute(f"CREATE TEMP TABLE hits AS {hits}")
+    return con
+
+
+def phenotype_hits(results: pa.Table, phenotypes: dict[str, dict[str, Any]]) -> pa.Table:
+    """One row per isolate and phenotype it has: phenotype, country, lab_code, isolate_id,
+    specimen_date, mo, patient_key, agents (the antimicrobials that made it)."""
+    with _connect(results, phenotypes) as con:
+        return con.sql("SELECT * FROM hits ORDER BY specimen_date, lab_code, isolate_id, phenotype"
+                       ).to_arrow_table()
 
 
 def evaluate_rules(results: pa.Table, ruleset: RuleSet | None = None) -> pa.Table:
     """All rule signals over the isolate results (the whole history: ids make re-runs idempotent)."""
     ruleset = ruleset or load_rules()
-    con = duckdb.connect()
-    con.register("results_in", _check_results(results))
-    con.execute("CREATE TEMP TABLE results AS SELECT country, lab_code, isolate_id, "
-                "TRY_CAST(specimen_date AS DATE) AS specimen_date, mo, ab, upper(sir) AS sir "
-                "FROM results_in")
-    con.register("taxa", refdata.table("microorganisms").select(list(TAXONOMY)))
-    con.register("intrinsic", refdata.table("intrinsic_resistant"))
-    used = {p for r in ruleset.rules for p in (r["phenotype"] if isinstance(r["phenotype"], list) else [r["phenotype"]])}
-    hits = " UNION ALL ".join(_phenotype_sql(n, ruleset.phenotypes[n]) for n in sorted(used))
-    con.execute(f"CREATE TEMP TABLE hits AS {hits}")
+    used = {name: ruleset.phenotypes[name] for name in phenotypes_of(ruleset)}
     queries = [q for rule in ruleset.rules for q in (
         _first_occurrence_sql(rule, ruleset) if rule["kind"] == "first_occurrence"
         else _every_isolate_sql(rule, ruleset))]
     sql = " UNION ALL ".join(queries) + " ORDER BY window_start, detector, signal_id"
-    return con.sql(sql).to_arrow_table().cast(SIGNAL)
+    with _connect(results, used) as con:
+        return con.sql(sql).to_arrow_table().cast(SIGNAL)

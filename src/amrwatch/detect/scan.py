@@ -45,6 +45,10 @@ class SpaceTimeScan:
     min_recurrence_days: float = 365.0  # signal threshold
     max_clusters: int = 10
     batch: int = 8
+    #: stop the replications once the most likely cluster can no longer reach the signal
+    #: threshold (sequential Monte Carlo, Besag & Clifford 1991); its p-value is then
+    #: (exceedances + 1) / (replications run + 1), still above the threshold.
+    early_stop: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_window_days <= self.study_days:
@@ -94,7 +98,13 @@ def _dates(cases: pa.Table) -> pa.ChunkedArray:
         ) from error
 
 
+#: Short column names some registries use (the synthetic lab registry: lat, lon).
+ALIASES = {"lat": "latitude", "lon": "longitude", "lng": "longitude"}
+
+
 def _coordinates(labs: pa.Table, needed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if "latitude" not in labs.column_names:
+        labs = labs.rename_columns([ALIASES.get(c, c) for c in labs.column_names])
     for column in ("lab_code", "latitude", "longitude"):
         if column not in labs.column_names:
             raise InputError(f"Lab table lacks column {column!r}", {"columns": ", ".join(labs.column_names)},
@@ -110,7 +120,7 @@ def _coordinates(labs: pa.Table, needed: np.ndarray) -> tuple[np.ndarray, np.nda
             {"labs": ", ".join(absent[:10])},
             hint="add their latitude and longitude to the lab registry",
         )
-    rows = np.array([position[code] for code in needed])
+    rows = np.array([position[code] for code in needed], dtype=np.int64)
     return lat[rows], lon[rows]
 
 
@@ -156,22 +166,38 @@ def _counts(study: _Study, days: np.ndarray, window: int) -> np.ndarray:
 
 
 def _llr(count: np.ndarray, expected: np.ndarray, total: int, valid: np.ndarray) -> np.ndarray:
-    """Poisson log GLR where the circle has more cases than expected, else 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = xlogy(count, count / expected) + xlogy(total - count, (total - count) / (total - expected))
-    return np.where((count > expected) & valid[..., None], value, 0.0)
+    """Poisson log GLR where the circle has more cases than expected, else 0.
+
+    Only those cells are evaluated: with sparse AMR cases most circles × windows have fewer
+    cases than expected, and the logarithms are the cost of the whole scan.
+    """
+    mu = np.broadcast_to(expected, count.shape)
+    excess = (count > mu) & np.broadcast_to(valid[..., None], count.shape)
+    c, m = count[excess].astype(np.float64), mu[excess]
+    out = np.zeros(count.shape)
+    out[excess] = xlogy(c, c / m) + xlogy(total - c, (total - c) / (total - m))
+    return out
 
 
-def null_maxima(study: _Study, params: SpaceTimeScan) -> np.ndarray:
+def _allowed_exceedances(params: SpaceTimeScan) -> int:
+    """Most replicate maxima ≥ the observed one that still give RI ≥ the threshold."""
+    p_max = params.analysis_interval_days / params.min_recurrence_days
+    return int(np.floor(p_max * (params.replications + 1))) - 1
+
+
+def null_maxima(study: _Study, params: SpaceTimeScan, observed_max: float = np.inf) -> np.ndarray:
     """Maximum LLR of each Monte Carlo replicate (dates permuted among cases)."""
     rng = np.random.default_rng(params.seed)
     window, total = study.expected.shape[2], len(study.day)
-    maxima = []
+    maxima, exceeded = [], 0
     for first in range(0, params.replications, params.batch):
         n = min(params.batch, params.replications - first)
         days = rng.permuted(np.broadcast_to(study.day, (n, total)), axis=1)
         llr = _llr(_counts(study, days, window), study.expected, total, study.valid)
         maxima.append(llr.reshape(n, -1).max(axis=1))
+        exceeded += int(np.sum(maxima[-1] >= observed_max - 1e-9))
+        if params.early_stop and exceeded > _allowed_exceedances(params):
+            break
     return np.concatenate(maxima) if maxima else np.zeros(0)
 
 
@@ -212,10 +238,12 @@ def scan(cases: pa.Table, labs: pa.Table, params: SpaceTimeScan | None = None,
         return CLUSTER.empty_table()
     study = prepare(cases, labs, params, end)
     total = len(study.day)
+    if total == 0:
+        return CLUSTER.empty_table()
     observed = _counts(study, study.day[None, :], study.expected.shape[2])[0]
     llr = _llr(observed, study.expected, total, study.valid)
     found = _clusters(study, llr, params)
-    maxima = null_maxima(study, params) if found else np.zeros(0)
+    maxima = null_maxima(study, params, float(llr[found[0]])) if found else np.zeros(0)
     rows = [_row(study, observed, llr, cell, maxima, params, rank) for rank, cell in enumerate(found, 1)]
     return pa.Table.from_pylist(rows, schema=CLUSTER)
 
