@@ -66,6 +66,11 @@ def test_whonet_sample_input_file(whonet_dir):
     assert set(sxt["potency"].to_pylist()) == {"1.2"}
     assert set(sxt["method"].to_pylist()) == {"DISK"}
     assert set(sxt["lab_guideline"].to_pylist()) == {"CLSI"}
+    # No ORIGIN and no admission date: outpatients and emergency patients (WARD_TYPE out, eme)
+    # count as community origin (glass.md §3), the others stay unknown.
+    origins = result.isolates["origin"].to_pylist()
+    outpatients = sum(1 for r in rows if r["WARD_TYPE"] in ("out", "eme"))
+    assert origins.count("community") == outpatients and origins.count("hospital") == 0
     pen_ne = result.ast_results.filter(pc.equal(result.ast_results["source_column"], "PEN_NE"))
     assert set(pen_ne["method"].to_pylist()) == {"GRADIENT"}
 

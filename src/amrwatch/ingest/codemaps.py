@@ -21,6 +21,7 @@ CODE_TABLES = {
     "sex": ("sex_codes.tsv", "code", "sex", "U"),
     "specimen_type": ("specimen_types.tsv", "code", "specimen_type", None),
     "origin": ("origin_codes.tsv", "code", "origin", "unknown"),
+    "patient_type": ("patient_types.tsv", "code", "patient_type", None),
 }
 
 

@@ -227,13 +227,16 @@ def _other_date(frame: Frame, name: str, order: str | None, ctx: Context,
 
 def _origin(frame: Frame, specimen_date: pa.Array, order: str | None, ctx: Context,
             issues: Issues) -> pa.Array:
-    """The lab's origin code; else hospital when sampled >= 2 days after admission (glass.md §3)."""
+    """The lab's origin code; else from the admission date (hospital when sampled 2 or more days
+    after admission, glass.md §3); else community for an outpatient; else unknown."""
     given = _coded(frame, "origin", ctx, issues)
     admitted = _other_date(frame, "admission_date", order, ctx, issues)
     days = pc.days_between(admitted, specimen_date)
     derived = pc.if_else(pc.greater_equal(days, HOSPITAL_ONSET_DAYS), "hospital", "community")
-    use_derived = pc.and_(pc.is_null(frame["origin"]), pc.is_valid(days))
-    return pc.if_else(use_derived, derived, given)
+    kind, _ = map_codes(pc.coalesce(frame["patient_type"], frame["ward_type"]), "patient_type")
+    derived = pc.coalesce(derived, pc.if_else(pc.equal(kind, "outpatient"), "community",
+                                              pa.scalar(None, pa.string())))
+    return pc.if_else(pc.and_(pc.is_null(frame["origin"]), pc.is_valid(derived)), derived, given)
 
 
 def _ages(frame: Frame, specimen_date: pa.Array, order: str | None, ctx: Context,
