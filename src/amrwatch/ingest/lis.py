@@ -18,9 +18,9 @@ import pyarrow.compute as pc
 
 from amrwatch.errors import ConfigurationError, InputError
 from amrwatch.ingest.delimited import read_delimited, report_unused
+from amrwatch.ingest.duplicates import first_of_group, in_memory_duckdb
 from amrwatch.ingest.encoding import decode
 from amrwatch.ingest.mapping import Mapping
-from amrwatch.ingest.normalise import first_of_group, in_memory_duckdb
 from amrwatch.ingest.registry import TESTS, RawUpload, ReadOptions, register
 from amrwatch.ingest.report import Issues
 

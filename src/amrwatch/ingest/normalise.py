@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from amrwatch.ingest.codemaps import map_codes
 from amrwatch.ingest.dates import infer_order, parse_dates
+from amrwatch.ingest.duplicates import duplicate_rows, in_memory_duckdb, rank_in_group
 from amrwatch.ingest.pseudonymise import pseudonymise
 from amrwatch.ingest.registry import IDENTIFIER_FIELDS, RawUpload
 from amrwatch.ingest.report import Issues
@@ -70,7 +70,7 @@ def build_isolates(raw: RawUpload, ctx: Context, issues: Issues) -> pa.Table:
         frame["specimen_date"], frame["admission_date"])
     specimen_date, rejected = _specimen_dates(frame, order, ctx, issues)
     rejected = pc.or_(rejected, _missing(frame, "organism", issues))
-    rejected = pc.or_(rejected, _duplicate_rows(raw, issues))
+    rejected = pc.or_(rejected, duplicate_rows(raw, issues))
     columns = {
         "lab_code": pa.repeat(pa.scalar(ctx.lab_code), len(rows)),
         "country": pa.repeat(pa.scalar(ctx.country), len(rows)),
@@ -136,59 +136,6 @@ def _missing(frame: Frame, name: str, issues: Issues) -> pa.Array:
     issues.add_many("missing_required", frame["source_row"].filter(empty), frame.where(name),
                     None, f"{name.replace('_', ' ')} is empty; row rejected")
     return empty.combine_chunks()
-
-
-def _duplicate_rows(raw: RawUpload, issues: Issues) -> pa.Array:
-    """True for a row whose fields and results repeat an earlier row exactly.
-
-    Rows are compared by a 64-bit digest of all their fields and results (DuckDB `hash`; the
-    results' digests are summed, so their order does not matter): two different rows sharing a
-    digest is a chance of about n^2 / 2^65, one in ten million for a million rows.
-    """
-    fields = raw.fields
-    names = ", ".join(f'f."{n}"' for n in fields.column_names if n != "source_row")
-    con = in_memory_duckdb()
-    con.register("fields", fields)
-    con.register("tests", raw.tests.select(["isolate_row", "source_column", "value"]))
-    digests = con.sql(f"""
-        WITH r AS (SELECT isolate_row, sum(hash(source_column, value)) AS h FROM tests
-                   GROUP BY isolate_row)
-        SELECT hash({names}, r.h) AS h FROM fields f
-        LEFT JOIN r ON r.isolate_row = f.source_row ORDER BY f.source_row
-    """).to_arrow_table()["h"].to_numpy()
-    con.close()
-    first = first_of_group(digests)
-    repeat = first != np.arange(len(digests))
-    rows = fields["source_row"].to_numpy()
-    issues.add_many("duplicate_row", pa.array(rows[repeat]), None,
-                    pa.array(rows[first[repeat]].astype(str)),
-                    "the row repeats an earlier row (its number is the value); row rejected")
-    return pa.array(repeat)
-
-
-def first_of_group(keys: np.ndarray) -> np.ndarray:
-    """For each position, the position of the first element with the same key."""
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return first[inverse]
-
-
-def rank_in_group(keys: np.ndarray) -> np.ndarray:
-    """1 for the first element of each key (in order), 2 for its first repeat, and so on."""
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    n = len(keys)
-    starts = np.r_[True, ordered[1:] != ordered[:-1]] if n else np.array([], bool)
-    start_of_group = np.maximum.accumulate(np.where(starts, np.arange(n), 0)) if n else starts
-    rank = np.empty(n, np.int64)
-    rank[order] = np.arange(n) - start_of_group + 1
-    return rank
-
-
-def in_memory_duckdb() -> duckdb.DuckDBPyConnection:
-    """A private in-memory DuckDB, quiet (no progress bar on a user's terminal)."""
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    return con
 
 
 def _patient_keys(frame: Frame, ctx: Context, issues: Issues) -> pa.Array:

@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 
 from amrwatch.errors import AmrwatchError
 from amrwatch.ingest.data import lookup
-from amrwatch.ingest.normalise import UNKNOWN_ORGANISM, in_memory_duckdb
+from amrwatch.ingest.duplicates import in_memory_duckdb
+from amrwatch.ingest.normalise import UNKNOWN_ORGANISM
 from amrwatch.ingest.report import Issues
 from amrwatch.refdata import table as refdata_table
 
