@@ -170,3 +170,13 @@ def test_pandas_and_polars_frames_and_bare_guideline() -> None:
 def test_empty_table() -> None:
     empty = ast("x", "y", "MIC", [])
     assert interpret(empty).num_rows == 0
+
+
+def test_dictionary_encoded_input_gives_the_same_result() -> None:
+    """Parquet read with read_dictionary (and the store) hand over dictionary columns."""
+    rows = ast("Escherichia coli", "CIP", "MIC", ["0.25", "1", "<=0.5", "abc"])
+    encoded = pa.table({name: rows[name].dictionary_encode() for name in rows.column_names})
+    plain = interpret(rows, guideline="EUCAST 2025")
+    result = interpret(encoded, guideline="EUCAST 2025")
+    assert result.select(["sir", "reason", "breakpoint_id"]).equals(
+        plain.select(["sir", "reason", "breakpoint_id"]))
