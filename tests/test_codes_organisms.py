@@ -166,3 +166,13 @@ def test_spelling_variants_of_common_species_never_give_another_species_silently
             assert (got["mo"], got["uncertain"]) == (want, False), text
         else:  # an abbreviation may be ambiguous, but then it says so
             assert got["mo"] == want or got["uncertain"] or got["mo"] is None, (text, got)
+
+
+def test_fuzzy_budget_goes_to_the_most_frequent_terms(monkeypatch):
+    from amrwatch.codes import fuzzy
+
+    monkeypatch.setattr(fuzzy, "FUZZY_BUDGET", 2)
+    values = ["Eschericia colli"] * 3 + ["Klebsiela pneumonia"] * 2 + ["Staphylococus aureus"]
+    reasons = dict(zip(values, resolve_organisms(values)["reason"].to_pylist(), strict=True))
+    assert reasons == {"Eschericia colli": "fuzzy", "Klebsiela pneumonia": "fuzzy",
+                       "Staphylococus aureus": "unresolved_unknown"}

@@ -44,7 +44,7 @@ _LOINC = re.compile(r"^\d{1,7}-\d$")
 _PARENS = re.compile(r"\s*\([^)]*\)\s*")
 
 
-def match_drug(text: str | None, coding: str = "auto") -> Match:
+def match_drug(text: str | None, coding: str = "auto", fuzzy_ok: bool = True) -> Match:
     """Resolve one distinct text: code, ATC, LOINC, then names, then fuzzy (always uncertain)."""
     reason = bad_input_reason(text)
     if reason is not None:
@@ -60,7 +60,7 @@ def match_drug(text: str | None, coding: str = "auto") -> Match:
         return found
     if looks_numeric(term):
         return unresolved("unresolved_number")
-    return _by_fuzzy(term, vocab)
+    return _by_fuzzy(term, vocab) if fuzzy_ok else unresolved("unresolved_unknown")
 
 
 def _by_code(code: str, coding: str, vocab: DrugVocabulary) -> Match | None:
@@ -182,6 +182,9 @@ def resolve_antimicrobials(values: object, *, coding: str = "auto",
             hint="use one of: " + ", ".join(CODINGS),
         )
     texts, indices = distinct(values)
-    matches = [match_drug(text, coding) for text in texts]
+    from amrwatch.codes.fuzzy import budget
+
+    allowed = budget(indices, len(texts))
+    matches = [match_drug(text, coding, ok) for text, ok in zip(texts, allowed, strict=True)]
     matches = apply_mapping(texts, matches, mapping, lambda target: match_drug(target, coding))
     return _drug_table(texts, matches).take(indices)

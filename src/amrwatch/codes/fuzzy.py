@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
+import pyarrow as pa
 from rapidfuzz import fuzz, process
 
 from amrwatch.codes.taxonomy import vocabulary
@@ -17,6 +19,21 @@ from amrwatch.codes.taxonomy import vocabulary
 #: Minimum similarity (0-100) of the first word to a genus name, and of the whole term to a name.
 GENUS_SIMILARITY = 85
 NAME_SIMILARITY = 80
+#: Fuzzy matching costs ~0.1-1 ms a term: in one call, only this many distinct terms (the most
+#: frequent) get it, so a mis-mapped free-text column cannot stall an upload; the rest come back
+#: unresolved, which the review queue lists anyway.
+FUZZY_BUDGET = 5_000
+
+
+def budget(indices: pa.Array, distinct: int) -> list[bool]:
+    """Which distinct terms (by position in the dictionary) may be fuzzily matched."""
+    if distinct <= FUZZY_BUDGET:
+        return [True] * distinct
+    positions = indices.drop_null().to_numpy(zero_copy_only=False)
+    counts = np.bincount(positions, minlength=distinct)
+    allowed = np.zeros(distinct, dtype=bool)
+    allowed[np.argsort(-counts, kind="stable")[:FUZZY_BUDGET]] = True
+    return allowed.tolist()
 
 
 @cache

@@ -77,7 +77,7 @@ class WhonetContext:
 NO_WHONET = WhonetContext()
 
 
-def match_term(text: str | None, whonet: WhonetContext = NO_WHONET) -> Match:
+def match_term(text: str | None, whonet: WhonetContext = NO_WHONET, fuzzy_ok: bool = True) -> Match:
     """Resolve one distinct text (steps 1-10 of the module docstring)."""
     reason = bad_input_reason(text)
     vocab = vocabulary()
@@ -91,7 +91,7 @@ def match_term(text: str | None, whonet: WhonetContext = NO_WHONET) -> Match:
         return found
     if looks_numeric(term):
         return unresolved("unresolved_number")
-    return _fallback(fold(term), vocab)
+    return _fallback(fold(term), vocab, fuzzy_ok)
 
 
 def _is_code_not_marker(text: str | None, vocab: Vocabulary) -> bool:
@@ -128,14 +128,14 @@ def _by_identifier(term: str, vocab: Vocabulary, collisions: frozenset[str]) -> 
     return None
 
 
-def _fallback(key: str, vocab: Vocabulary) -> Match:
+def _fallback(key: str, vocab: Vocabulary, fuzzy_ok: bool) -> Match:
     words = key.split(" ")
     if words[0] in not_in_taxonomy():
         return unresolved("unresolved_not_in_taxonomy")
     found = by_abbreviation(key, vocab)
     if found is not None:
         return found
-    suggestion = fuzzy.suggest_organism(key)
+    suggestion = fuzzy.suggest_organism(key) if fuzzy_ok else None
     if suggestion is not None:
         mo, similarity = suggestion
         return Match(vocab.accepted[mo], round(0.9 * similarity, 3), True, "fuzzy", "fuzzy")
@@ -178,7 +178,8 @@ def resolve_organisms(values: object, *, whonet: object = "auto",
 
     texts, indices = distinct(values)
     context = whonet_context(whonet)
-    matches = [match_term(text, context) for text in texts]
+    allowed = fuzzy.budget(indices, len(texts))
+    matches = [match_term(text, context, ok) for text, ok in zip(texts, allowed, strict=True)]
     matches = apply_mapping(texts, matches, mapping, lambda target: match_term(target, context))
     return _matches_table(texts, matches).take(indices)
 
