@@ -138,3 +138,15 @@ def test_excel_export_reads_like_its_csv(tmp_path, amr_r_dir):
     assert result.reader == "excel"
     assert result.isolates.num_rows == 200
     assert result.ast_results.num_rows == sum(1 for r in rows[1:] for v in r[4:] if v.strip())
+
+
+def test_hl7_preliminary_results_and_non_organism_observations_are_reported():
+    text = (MESSAGES / "oru_r01.hl7").read_bytes().decode()
+    text = text.replace("|1|>^16|ug/mL^microgram per milliliter^UCUM||R|||F",
+                        "|1|>^16|ug/mL^microgram per milliliter^UCUM||R|||P")
+    text = text.replace("\rSPM|", "\rOBX|2|NM|564-5^Colony count^LN|1|100000|{CFU}/mL||||||F\rSPM|")
+    result = read_upload("p.hl7", content=text.encode(), lab="AR-001", country="ARG", key=KEY)
+    assert results(result) == EXPECTED - {("AMP", "MIC", ">16", "R")}
+    found = {(r["reason"], r["column"], r["value"]) for r in result.issues.to_pylist()}
+    assert ("not_final", "OBX-11", "P") in found
+    assert ("column_not_stored", "OBX-5", "564-5") in found

@@ -83,7 +83,7 @@ class Hl7Reader:
                     if _part(segment, 26) else None
                 culture_obr = state.parent is None
             elif kind == "OBX" and culture_obr:
-                self._organism(segment, line, state)
+                self._organism(segment, line, state, issues)
             elif kind == "OBX":
                 self._result(segment, line, state, tests, issues)
         for (_, sub_id), (row, organism) in state.organisms.items():
@@ -92,8 +92,10 @@ class Hl7Reader:
             isolates.append({**state.patient, **organism, "source_row": row,
                              "isolate_id": f"{specimen}/{sub_id}"})
 
-    def _organism(self, segment: Any, line: int, state: _Message) -> None:
+    def _organism(self, segment: Any, line: int, state: _Message, issues: Issues) -> None:
         if _part(segment, 2) not in ("CWE", "CE", "ST"):
+            issues.add("column_not_stored", row=line, column="OBX-5", value=_part(segment, 3, 1),
+                       message="culture observation that names no organism; not stored")
             return
         code, text = _part(segment, 5, 1), _part(segment, 5, 2)
         key = (_part(segment, 3, 1), _part(segment, 4))
@@ -108,8 +110,7 @@ class Hl7Reader:
                        message="susceptibility OBR-26 does not point at an organism OBX")
             return
         if _part(segment, 11) not in _FINAL:
-            issues.add("unlinked_result", row=line, column="OBX-11", value=_part(segment, 11),
-                       message="result not final (OBX-11); skipped", severity="warning")
+            issues.add("not_final", row=line, column="OBX-11", value=_part(segment, 11))
             return
         kind, unit = _part(segment, 2), _part(segment, 6, 1)
         value = _part(segment, 5, 1) + _part(segment, 5, 2) if kind == "SN" else _part(segment, 5)
