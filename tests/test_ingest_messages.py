@@ -62,6 +62,16 @@ def test_fhir_results_linked_by_has_member_or_specimen(tmp_path):
     assert unlinked["row"].to_pylist() == [8]
 
 
+def test_fhir_preliminary_result_is_not_stored(tmp_path):
+    bundle = json.loads((MESSAGES / "micro_bundle.json").read_text())
+    bundle["entry"][5]["resource"]["status"] = "preliminary"
+    path = tmp_path / "prelim.json"
+    path.write_text(json.dumps(bundle))
+    result = read_upload(path, lab="AR-001", country="ARG", key=KEY)
+    assert results(result) == EXPECTED - {("AMP", "MIC", ">16", "R")}
+    assert ("not_final", 6) in {(r["reason"], r["row"]) for r in result.issues.to_pylist()}
+
+
 def test_hl7_two_organisms_two_isolates():
     text = (MESSAGES / "oru_r01.hl7").read_bytes().decode()
     segments = text.split("\r")

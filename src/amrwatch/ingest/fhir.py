@@ -25,6 +25,8 @@ _SNOMED = "http://snomed.info/sct"
 _DISK_UNITS = {"mm"}
 _MIC_UNITS = {"ug/mL", "mg/L", "ug/ml", "mg/l", "µg/mL"}
 _SDD = {"S-DD": "SDD"}
+#: Observation.status values of a result that may be stored (cf. HL7 v2 OBX-11 F/C).
+_FINAL = {"final", "amended", "corrected"}
 
 
 class FhirReader:
@@ -45,6 +47,10 @@ class FhirReader:
         tests = []
         for row, _, resource in entries:
             if resource.__resource_type__ != "Observation" or not _is_result(resource):
+                continue
+            if resource.status not in _FINAL:
+                issues.add("not_final", row=row, column="Observation.status",
+                           value=resource.status)
                 continue
             parent = _organism_of(resource, index, organisms)
             if parent is None:
