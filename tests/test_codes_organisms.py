@@ -120,6 +120,11 @@ def test_aliases_resolve():
     assert not any(result["uncertain"].to_pylist())
 
 
+def test_a_question_mark_keeps_the_organism_but_asks_for_a_check():
+    row = resolve_organisms(["E. coli?"]).to_pylist()[0]
+    assert (row["mo"], row["reason"], row["uncertain"]) == ("B_ESCHR_COLI", "doubtful", True)
+
+
 def test_fuzzy_matches_are_always_uncertain():
     row = resolve_organisms(["Eschericia colli"]).to_pylist()[0]
     assert row["mo"] == "B_ESCHR_COLI" and row["uncertain"] is True and row["reason"] == "fuzzy"

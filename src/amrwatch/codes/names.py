@@ -65,6 +65,10 @@ def by_name(key: str, vocab: Vocabulary, depth: int) -> Match | None:
         inner = hit(vocab, alias, 0.95, "alias", "alias") if alias in vocab.rows else \
             by_name(fold(alias), vocab, depth + 1)
         return inner and Match(inner.code, 0.95, inner.uncertain, "alias", "alias")
+    if depth == 1:  # a stripped form may be an abbreviation: "E. coli (ESBL)", "E. coli?"
+        found = by_abbreviation(key, vocab)
+        if found is not None:
+            return found
     if depth >= 2:
         return None
     return _by_stripped_name(key, vocab, depth)
@@ -96,7 +100,8 @@ def _by_stripped_name(key: str, vocab: Vocabulary, depth: int) -> Match | None:
             return inner
         # Dropping words may drop the meaning ("Staphylococcus, coagulase negative"): keep the
         # answer only when what remains is still a species; a bare genus needs a human check.
-        vague = _rank(vocab, inner.code) not in _SPECIFIC_RANKS
+        # "E. coli?" is the lab's own doubt: keep the organism, but a human confirms it.
+        vague = _rank(vocab, inner.code) not in _SPECIFIC_RANKS or reason == "doubtful"
         return Match(inner.code, 0.5 if vague else min(inner.score, 0.9),
                      inner.uncertain or vague, inner.matched_on, reason)
     return None
@@ -105,6 +110,8 @@ def _by_stripped_name(key: str, vocab: Vocabulary, depth: int) -> Match | None:
 def _stripped_forms(key: str, vocab: Vocabulary) -> list[tuple[str, str]]:
     """Shorter forms of a name to retry, in order, with the reason each one implies."""
     forms = []
+    if key.endswith("?"):
+        forms.append((key.rstrip("? "), "doubtful"))
     if _PARENS.search(key):
         forms.append((_PARENS.sub(" ", key).strip(), "qualifier_removed"))
     if complex_ := _COMPLEX.match(key):

@@ -50,7 +50,7 @@ REASONS = (
     "subspecies_to_species", "qualifier_removed", "ambiguous_code", "ambiguous_name",
     "ambiguous_abbreviation", "genus_only", "fuzzy", "unresolved_missing", "unresolved_empty",
     "unresolved_too_long", "unresolved_invalid", "unresolved_number", "unresolved_not_organism",
-    "unresolved_not_in_taxonomy", "unresolved_unknown", "mapped",
+    "unresolved_not_in_taxonomy", "unresolved_unknown", "mapped", "doubtful",
 )
 
 @cache
