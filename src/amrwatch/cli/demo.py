@@ -95,10 +95,72 @@ def _signals(results):
     return evaluate_rules(results)
 
 
+#: Scans the demo runs: seeded event, what counts as a case (SQL over the interpreted results).
+SCANS = {
+    "kpc-border-cluster": "mo LIKE 'B_KLBSL_PNMN%' AND ab IN ('MEM', 'IPM', 'ETP') AND sir = 'R'",
+    "mrsa-hospital-outbreak": "mo LIKE 'B_STPHY_AURS%' AND ab IN ('OXA', 'FOX') AND sir = 'R'",
+}
+
+
+def _scan(results, data: Path) -> list[tuple[str, object, object]]:
+    """Space-time scans run as on the last day of each seeded cluster: (event, end, clusters)."""
+    import datetime as dt
+    import json
+
+    import duckdb
+    import pyarrow as pa
+
+    from amrwatch.detect.runner import scan_groups
+    from amrwatch.detect.scan import SpaceTimeScan
+
+    truth = {e["id"]: e for e in json.loads(
+        (data / "ground_truth.json").read_text(encoding="utf-8"))["events"]}
+    labs = pd.read_csv(data / "labs.tsv", sep="\t")
+    registry = pa.table({"lab_code": labs.lab_code, "latitude": labs.lat,
+                         "longitude": labs.lon, "country": labs.country})
+    con = duckdb.connect()
+    con.register("results", results)
+    found = []
+    for event, condition in SCANS.items():  # two scans
+        end = dt.date.fromisoformat(truth[event]["last_specimen_date"][:10])
+        cases = con.sql(f"""SELECT lab_code, min(specimen_date)::DATE AS specimen_date
+                            FROM results WHERE {condition} GROUP BY lab_code, isolate_id""")
+        clusters, _ = scan_groups(cases.to_arrow_table(), registry,
+                                  SpaceTimeScan(replications=199), [], end)
+        found.append((event, end, clusters))
+    return found
+
+
+#: Demo logins (demo store only): role, country or lab, password.
+DEMO_USERS = {
+    "analyst": ("regional_analyst", None, None),
+    "peru": ("national_epidemiologist", "PER", None),
+    "responder": ("responder", None, None),
+    "admin": ("administrator", None, None),
+}
+
+
+def _users(store_path: Path) -> dict[str, str]:
+    from amrwatch.api.accounts import Accounts
+    from amrwatch.api.web_tables import ensure_web_tables
+    from amrwatch.store import open_store
+
+    logins = {}
+    with open_store(store_path) as store:
+        ensure_web_tables(store)
+        accounts = Accounts(store)
+        for name, (role, country, lab) in DEMO_USERS.items():
+            password = f"demo-{name}-2026"
+            accounts.add_user(name, password, role, country=country, lab_code=lab)
+            logins[name] = f"{password} ({role}{', ' + country if country else ''})"
+    return logins
+
+
 def demo(
     out: Path = typer.Option(Path("demo-output"), help="Folder for the demo data, store and report."),
     isolates: int = typer.Option(10_000, help="Number of synthetic isolates to generate."),
     seed: int = typer.Option(2026, help="Random seed; the same seed gives the same files."),
+    serve: bool = typer.Option(False, "--serve", help="Start the dashboard at the end."),
 ) -> None:
     """Generate a synthetic CELAC dataset and run every available stage on it."""
     from amrwatch.cli.synth import run_generator
@@ -120,13 +182,23 @@ def demo(
     if interpreted:
         console.print(f"Interpreted {interpreted['interpretations']:,} results under {GUIDELINE}.")
     results = _stage("Results", _results, store_path) if interpreted else None
-    signals = _stage("Detection", _signals, results) if results is not None else None
-    report = write_report(out, data, results, signals, ingested, GUIDELINE)
+    signals = _stage("Detection rules", _signals, results) if results is not None else None
+    scanned = _stage("Space-time scan", _scan, results, data) if results is not None else None
+    logins = _stage("Dashboard users", _users, store_path) if ingested else None
+    report = write_report(out, data, results, signals, ingested, GUIDELINE, scanned)
     console.rule("[bold]Where to look")
     console.print(f"Report (open in a browser): [bold]{report}[/]")
     console.print(f"Lab files as labs send them: {data}/whonet, lis, fhir, hl7")
     console.print(f"What really happened (seeded events): {data / 'ground_truth.json'}")
     console.print(f"Store (DuckDB): {store_path}  —  try `amrwatch status --db {store_path}`")
+    if logins:
+        console.print(f"Dashboard: `amrwatch serve --db {store_path}` then http://127.0.0.1:8000/"
+                      " — demo logins: " + "; ".join(f"{u} / {p}" for u, p in logins.items()))
+    if serve and logins:
+        from amrwatch.cli.serve import serve as run_dashboard
+
+        run_dashboard(db=str(store_path), host="127.0.0.1", port=8000, suppress_below=10,
+                      max_upload_mb=200, rate_per_minute=600)
 
 
 def register(app: typer.Typer) -> None:

@@ -116,15 +116,35 @@ def _events(data: Path) -> str:
 
 def _signals(signals) -> str:
     if signals is None:
-        return "<p><em>Detection not available yet.</em></p>"
+        return "<p><em>Detection rules not available yet.</em></p>"
     frame = signals.to_pandas()
     if frame.empty:
         return "<p>No signal raised.</p>"
-    return frame.head(40).to_html(index=False, escape=True)
+    counts = frame.groupby(["detector", "severity"]).size().rename("signals").reset_index()
+    first = frame.sort_values("window_start").groupby("detector").head(3)
+    return ("<p>Signals per rule:</p>" + counts.to_html(index=False, escape=True)
+            + "<p>First signals of each rule (their evidence names the isolates):</p>"
+            + first[["detector", "severity", "country", "lab_code", "mo", "phenotype",
+                     "window_start"]].to_html(index=False, escape=True))
+
+
+def _clusters(scanned) -> str:
+    if scanned is None:
+        return "<p><em>Space-time scan not available yet.</em></p>"
+    parts = []
+    for event, end, clusters in scanned:
+        frame = clusters.to_pandas()
+        keep = [c for c in ("labs", "window_start", "window_end", "observed", "expected",
+                            "relative_risk", "p_value", "recurrence_days") if c in frame.columns]
+        parts.append(f"<h3>{html.escape(event)}: scan as run on {end}</h3>" + (
+            "<p>No cluster.</p>" if frame.empty else
+            frame[keep].head(3).to_html(index=False, escape=True)))
+    return ("<p>Each scan runs as it would have on the last day of a seeded cluster; compare its "
+            "labs with the ground truth below.</p>" + "".join(parts))
 
 
 def write_report(out: Path, data: Path, results, signals, ingested: dict[str, Any] | None,
-                 guideline: str) -> Path:
+                 guideline: str, scanned=None) -> Path:
     parts = [
         _section("Isolates per country", _countries(data),
                  "Synthetic isolates generated for the 33 CELAC countries, 2021-2025."),
@@ -140,7 +160,8 @@ def write_report(out: Path, data: Path, results, signals, ingested: dict[str, An
                          _guideline_artefact, results),
         _plot_or_missing("Emerging colistin resistance", "Seeded in Ecuador from April 2024.",
                          _colistin, results),
-        _section("Detection signals", _signals(signals)),
+        _section("Detection rules", _signals(signals)),
+        _section("Space-time clusters", _clusters(scanned)),
         _section("What really happened (ground truth)", _events(data)),
     ]
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>amrwatch demo</title>"
