@@ -276,3 +276,11 @@ def test_upload_refuses_files_with_identifiers(clients, whonet_dir, store):
     assert answer.status_code == 400
     assert answer.json()["error"]["context"]["reason"] == "identifiers_present"
     assert store.query("SELECT count(*) AS n FROM upload", []).to_pylist()[0]["n"] == before
+
+
+def test_multidrug_resistance_shares(clients):
+    rows = clients["analyst"].get("/api/countries/PER/mdro").json()["organisms"]
+    assert [(r["mo"], r["isolates"], r["n"], r["n_mdr"], r["n_xdr"]) for r in rows] == [
+        (webdata.KPNEU, webdata.PANEL_ISOLATES, webdata.MDR_ISOLATES, webdata.MDR_ISOLATES, 0)]
+    assert clients["epi"].get("/api/countries/PER/mdro").status_code == 403
+    assert clients["lab"].get("/api/countries/BRA/mdro").status_code == 403

@@ -125,6 +125,8 @@ def test_switch_language_to_spanish_and_portuguese(browser, server):
     wait_for_chart(page, "#trend")
     # 2024: 10 of 40 resistant, written the Brazilian way.
     assert "25,0 %" in page.get_by_role("row", name="2024").inner_text()
+    page.wait_for_selector("#mdro[data-rendered='true']", timeout=20_000)
+    assert page.get_by_role("heading", name="Multirresistência (Magiorakos 2012)").is_visible()
     shot(page, "country-pt")
     page.close()
 

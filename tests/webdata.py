@@ -9,6 +9,13 @@ computed by the code under test:
     MEX      isolate     MX-A     E. coli         CIP   2024  12       6   (50 %)
     ARG      aggregate   AR-A     E. coli         CIP   2024   6       3   (suppressed: 6 < 10)
     ARG      aggregate   AR-A     K. pneumoniae   MEM   2024  20       5   (25 %, shown as aggregate)
+
+and, for multidrug resistance, Peru (PE-A, isolate sharing): 15 K. pneumoniae isolates of 2024
+tested against gentamicin, meropenem, ciprofloxacin and ceftriaxone (four Magiorakos 2012
+categories for Enterobacterales); the first 6 are resistant to all four (MDR: non-susceptible
+in >= 3 categories; not XDR, since 13 of the 17 categories were not tested), the other 9
+susceptible to all: not classifiable, because calling an isolate "not MDR" needs at least half
+of the categories tested (the AMR package's `pct_required_classes = 0.5`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ import pyarrow as pa
 from amrwatch.schemas import AST_RESULT, ISOLATE
 
 GUIDELINE = "EUCAST 2025"
+PANEL = ["GEN", "MEM", "CIP", "CRO"]
+MDR_ISOLATES, PANEL_ISOLATES = 6, 15
 ECOLI, KPNEU = "B_ESCHR_COLI", "B_KLBSL_PNMN"
 CELLS = [  # country, sharing, lab, organism, antimicrobial, year, tested, resistant
     ("BRA", "isolate", "BR-A", ECOLI, "CIP", 2024, 40, 10),
@@ -52,21 +61,32 @@ def _isolates(country, lab, mo, ab, year, tested, start) -> tuple[pa.Table, pa.T
     return isolates, ast
 
 
+def _store(store, lab, country, number, isolates, ast, sir: list[str]) -> None:
+    """One upload, then its interpretations in AST-row order (the categories written above)."""
+    outcome = store.add_upload(lab, country, f"cell{number}.txt", f"sha-{number}", "whonet",
+                               isolates, ast, {"quality_score": 0.9})
+    ids = store.query("SELECT ast_id FROM ast_result WHERE upload_id = ? ORDER BY ast_id",
+                      [outcome.upload_id])["ast_id"].to_pylist()
+    n = len(ids)
+    store.backend.append("interpretation", pa.table({
+        "ast_id": ids, "guideline": [GUIDELINE] * n, "policy": ["default"] * n, "sir": sir,
+        "reason": ["fixture"] * n, "breakpoint_id": [None] * n,
+        "computed_at": [datetime.now(UTC)] * n}))
+
+
 def build(store) -> None:
     """Register the labs, store one upload per cell, and interpret: the first `resistant` are R."""
     for country, sharing, lab, *_ in CELLS:
         store.register_lab(lab, country, name=f"Laboratory {lab}", sharing=sharing)
     for number, (country, _, lab, mo, ab, year, tested, resistant) in enumerate(CELLS):
         isolates, ast = _isolates(country, lab, mo, ab, year, tested, 1000 * number)
-        outcome = store.add_upload(lab, country, f"cell{number}.txt", f"sha-{number}", "whonet",
-                                   isolates, ast, {"quality_score": 0.9})
-        ids = store.query("SELECT ast_id FROM ast_result WHERE upload_id = ? ORDER BY ast_id",
-                          [outcome.upload_id])["ast_id"].to_pylist()
-        store.backend.append("interpretation", pa.table({
-            "ast_id": ids, "guideline": [GUIDELINE] * tested, "policy": ["default"] * tested,
-            "sir": ["R"] * resistant + ["S"] * (tested - resistant),
-            "reason": ["fixture"] * tested, "breakpoint_id": [None] * tested,
-            "computed_at": [datetime.now(UTC)] * tested}))
+        _store(store, lab, country, number, isolates, ast,
+               ["R"] * resistant + ["S"] * (tested - resistant))
+    store.register_lab("PE-A", "PER", name="Laboratory PE-A", sharing="isolate")
+    parts = [_isolates("PER", "PE-A", KPNEU, ab, 2024, PANEL_ISOLATES, 9000) for ab in PANEL]
+    ast = pa.concat_tables([a for _, a in parts])
+    sir = (["R"] * MDR_ISOLATES + ["S"] * (PANEL_ISOLATES - MDR_ISOLATES)) * len(PANEL)
+    _store(store, "PE-A", "PER", len(CELLS), parts[0][0], ast, sir)
 
 
 def open_test_store(path: Path):

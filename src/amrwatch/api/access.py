@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 from statsmodels.stats.proportion import proportion_confint
@@ -117,6 +118,53 @@ class DataAccess:
         self.lab_in_detail(caller, lab_code)
         where, params = _filters(lab_code=lab_code, guideline=guideline)
         return self._aggregate(caller, ["country", "mo", "ab"], where, params)
+
+    def mdro_shares(self, caller: Caller, country: str, guideline: str | None) -> list[dict]:
+        """Magiorakos 2012 MDR/XDR/PDR counts per organism, computed inside the country's scope.
+
+        Classifying isolates takes seconds for a large country, so the counts are remembered
+        until the store changes; only these aggregates leave this layer.
+        """
+        self._require_country(caller, country)
+        guideline = guideline or (self.options(caller)["guideline"] or [None])[-1]
+        scope, params = scope_filter(caller)
+        counts = self.counts.remember(("mdro", country, guideline, scope, tuple(params)),
+                                      lambda: self._mdro_counts(country, guideline))
+        return self._suppress_small(caller, country, counts.to_pylist())
+
+    def _mdro_counts(self, country: str, guideline: str | None) -> pa.Table:
+        from amrwatch.analyse.mdro import mdro
+
+        results = self.store.query(queries.COUNTRY_RESULTS,
+                                   [country, guideline, self.settings.policy])
+        classes = mdro(results, organism="mo")
+        engine = duckdb.connect()
+        engine.register("classes", classes)
+        return engine.sql(
+            "SELECT mo, count(*) AS isolates, count(*) FILTER (WHERE mdro IS NOT NULL) AS n, "
+            "count(*) FILTER (WHERE mdro IN ('MDR', 'XDR', 'PDR')) AS n_mdr, "
+            "count(*) FILTER (WHERE mdro IN ('XDR', 'PDR')) AS n_xdr, "
+            "count(*) FILTER (WHERE mdro = 'PDR') AS n_pdr "
+            "FROM classes GROUP BY mo ORDER BY mo").to_arrow_table()
+
+    def _suppress_small(self, caller: Caller, country: str, rows: list[dict]) -> list[dict]:
+        policy = self.policies().get(country, "aggregate")
+        for row in rows:
+            row["suppressed"] = caller.suppresses(country, policy) and \
+                row["isolates"] < self.settings.suppress_below
+            if row["suppressed"]:
+                row.update(isolates=None, n=None, n_mdr=None, n_xdr=None, n_pdr=None)
+        return rows
+
+    def most_tested(self, caller: Caller, mo: str | None = None) -> tuple[str | None, str | None]:
+        """The organism–antimicrobial pair with most results in scope (for `mo`, if given)."""
+        scope, params = scope_filter(caller)
+        where, extra = _filters(mo=mo)
+        table = self.counts.select(
+            f"SELECT mo, ab FROM counts WHERE {scope}{where} GROUP BY mo, ab "
+            "ORDER BY sum(n) DESC, mo, ab LIMIT 1", params + extra)
+        rows = table.to_pylist()
+        return (rows[0]["mo"], rows[0]["ab"]) if rows else (mo, None)
 
     def options(self, caller: Caller) -> dict:
         """Organisms, antimicrobials, years and guidelines present in the caller's scope."""

@@ -42,3 +42,12 @@ UPLOAD_REPORT = ("SELECT u.upload_id, u.lab_code, l.country, u.report FROM uploa
 #: Isolate-level rows (never shown to the region for aggregate-only countries).
 ISOLATES = ("SELECT lab_code, country, isolate_id, specimen_date, specimen_type, origin, "
             "age_years, sex, mo FROM isolate")
+
+#: Interpreted results of one country under one guideline (parameters: country, guideline,
+#: policy), in the long shape `amrwatch.analyse.mdro` classifies.
+COUNTRY_RESULTS = (
+    "SELECT i.country, i.lab_code, i.isolate_id, i.mo, a.ab, t.sir "
+    "FROM interpretation t JOIN ast_result a ON a.ast_id = t.ast_id "
+    "JOIN isolate i ON i.lab_code = a.lab_code AND i.isolate_id = a.isolate_id "
+    "WHERE i.country = ? AND t.guideline = ? AND t.policy = ?"
+)

@@ -84,6 +84,13 @@ def antibiogram(request: Request, country: str, caller: CurrentCaller, year: int
     return {"country": country, "year": year, "guideline": guideline, "cells": rows}
 
 
+@router.get("/countries/{country}/mdro", summary="MDR/XDR/PDR isolates per organism")
+def mdro(request: Request, country: str, caller: CurrentCaller,
+         guideline: str | None = None) -> dict:
+    rows = _access(request).mdro_shares(caller, country.upper(), guideline)
+    return {"country": country, "guideline": guideline, "organisms": rows}
+
+
 @router.get("/countries/{country}/labs", summary="Labs of a country with their sharing policy")
 def country_labs(request: Request, country: str, caller: CurrentCaller) -> dict:
     _access(request)._require_country(caller, country.upper())

@@ -95,11 +95,14 @@ class ResistanceCounts:
         self._answers[key] = answer
         return answer
 
-    def store_query(self, sql: str, params: list) -> pa.Table:
-        """A (scoped) query on the store, remembered like `select` until the store changes."""
+    def remember(self, key: tuple, compute) -> pa.Table:
+        """`compute()`'s answer, remembered under `key` until the store changes."""
         self.table()
-        key = ("store", sql, tuple(params))
         answer = self._answers.get(key)
         if answer is None:
-            answer = self._answers[key] = self.store.query(sql, params)
+            answer = self._answers[key] = compute()
         return answer
+
+    def store_query(self, sql: str, params: list) -> pa.Table:
+        """A (scoped) query on the store, remembered like `select` until the store changes."""
+        return self.remember(("store", sql, tuple(params)), lambda: self.store.query(sql, params))

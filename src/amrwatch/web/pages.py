@@ -6,6 +6,7 @@ data-access layer (`request.app.state.access`), which applies the caller's scope
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -114,16 +115,18 @@ def home(request: Request, caller: CurrentCaller):
 
 # --- overview and country pages ------------------------------------------------------------------
 def _choices(request: Request, caller: Caller, mo, ab, year, guideline) -> tuple[dict, dict]:
-    """Options for the filter form and the chosen values (defaulting to the first option)."""
-    options = request.app.state.access.options(caller)
+    """Options for the filter form and the chosen values (by default the most tested pair)."""
+    access = request.app.state.access
+    options = access.options(caller)
     choices = {"mo": [(m, names.organism(m)) for m in options["mo"]],
                "ab": [(a, names.antimicrobial(a)) for a in options["ab"]],
                "year": options["year"], "guideline": options["guideline"]}
     choices["mo"].sort(key=lambda pair: pair[1])
     choices["ab"].sort(key=lambda pair: pair[1])
-    chosen = {"mo": mo or (choices["mo"][0][0] if choices["mo"] else None),
-              "ab": ab or (choices["ab"][0][0] if choices["ab"] else None),
-              "year": year, "guideline": guideline or (options["guideline"] or [None])[-1]}
+    if not (mo and ab):  # open on the pair the caller has most data for
+        mo, ab = mo or access.most_tested(caller)[0], ab or access.most_tested(caller, mo)[1]
+    chosen = {"mo": mo, "ab": ab, "year": year,
+              "guideline": guideline or (options["guideline"] or [None])[-1]}
     return choices, chosen
 
 
@@ -192,6 +195,7 @@ def country_page(request: Request, country: str, caller: CurrentCaller, mo: str 
                   show_year=False, trend=trend, trend_data=trend_data,
                   antibiogram=_antibiogram_grid(cells), labs=labs,
                   policy=access.policies().get(country, "isolate"),
+                  organism_names_json=json.dumps({m: names.organism(m) for m, _ in choices["mo"]}),
                   organism_name=names.organism(chosen["mo"]),
                   antimicrobial_name=names.antimicrobial(chosen["ab"]), **_settings(request))
 

@@ -99,7 +99,45 @@ function draw(id, spec) {
     });
 }
 
+// MDR/XDR/PDR shares take the server a few seconds the first time: fetched after the page shows.
+function fillMdro(table) {
+  const lang = document.documentElement.lang;
+  const names = JSON.parse(table.dataset.names || "{}");
+  const percent = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
+  const count = new Intl.NumberFormat(lang);
+  const share = (k, n) => `${percent.format(k / n)} (${count.format(k)})`;
+  fetch(table.dataset.url, { credentials: "same-origin" })
+    .then((response) => response.json())
+    .then((data) => {
+      const body = table.querySelector("tbody");
+      body.replaceChildren();
+      for (const row of data.organisms || []) {
+        const cells = row.suppressed
+          ? [table.dataset.suppressed, "", "", ""]
+          : row.n === 0
+            ? [`0 / ${count.format(row.isolates)}`, "–", "–", "–"]
+            : [`${count.format(row.n)} / ${count.format(row.isolates)}`,
+               share(row.n_mdr, row.n), share(row.n_xdr, row.n), share(row.n_pdr, row.n)];
+        const tr = document.createElement("tr");
+        const th = document.createElement("th");
+        th.scope = "row";
+        th.textContent = names[row.mo] || row.mo;
+        tr.append(th);
+        for (const text of cells) {
+          const td = document.createElement("td");
+          td.className = "num";
+          td.textContent = text;
+          tr.append(td);
+        }
+        body.append(tr);
+      }
+      table.setAttribute("data-rendered", "true");
+    });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const mdro = document.getElementById("mdro");
+  if (mdro) fillMdro(mdro);
   const map = readJson("map-data");
   const mapTarget = document.getElementById("map");
   if (map && mapTarget) draw("map", mapSpec(map, mapTarget.clientWidth));
