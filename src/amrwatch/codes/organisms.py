@@ -9,18 +9,20 @@ The order of attempts, first hit wins (docs/codes.md explains each):
  2. an AMR `mo` id (`B_ESCHR_COLI`), any case;
  3. a SNOMED CT concept id, or a numeric lab code of `microorganisms.codes`;
  4. a lab / WHONET organism code (`eco`, `ESCCOL`); WHONET case rule, refdata README trap 7:
-    lower case is a species code; a bare UPPER-case code is read the same way (as AMR does), but
-    when the same letters are also a WHONET group code meaning something else (`ASA`, `ALI`, `AUS`)
-    the match is flagged uncertain with reason `ambiguous_code`;
+    lower case is a species code (defined by the user's imported WHONET Organisms.txt when there
+    is one, else by AMR's `microorganisms.codes`); a bare UPPER-case code is read the same way (as
+    AMR does), but when the same letters are also a WHONET group code meaning something else
+    (`ASA`, `ALI`, `AUS`) the match is flagged uncertain with reason `ambiguous_code`;
  5. an exact name or synonym (renamed taxa followed to the accepted name);
  6. a common name or abbreviation of `data/organism_aliases.tsv` (EN/ES/PT);
  7. the name with qualifiers removed: "spp."/"sp." -> genus, "X complex" -> X (unless the complex
     itself is a taxon), an unknown subspecies -> its species, a trailing "(ESBL)" dropped;
  8. "E. coli", "K. pneumo", "Staph aureus": genus initial/prefix + epithet prefix;
- 9. only the genus is known -> the genus, uncertain;
-10. fuzzy (rapidfuzz) within genera that look like the first word -> always uncertain. A parasite
+ 9. fuzzy (rapidfuzz) within genera that look like the first word -> always uncertain. A parasite
     genus missing from the taxonomy (data/organisms_not_in_taxonomy.tsv) is never fuzzily matched,
-    so "Plasmodium falciparum" can never become a Pseudomonas (cf. AMR issue #286).
+    so "Plasmodium falciparum" can never become a Pseudomonas (cf. AMR issue #286);
+10. only the genus is known -> the genus, uncertain.
+A lab's own mapping (`mapping=`) overrides all of these.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ REASONS = (
     "unresolved_too_long", "unresolved_invalid", "unresolved_number", "unresolved_not_organism",
     "unresolved_not_in_taxonomy", "unresolved_unknown", "mapped", "doubtful",
 )
+
 
 @cache
 def case_collisions() -> frozenset[str]:
