@@ -85,8 +85,9 @@ def build_isolates(raw: RawUpload, ctx: Context, issues: Issues) -> pa.Table:
         "source_row": rows,
     }
     table = pa.table(columns).filter(pc.invert(rejected))
-    table = _with_organisms(table, frame.where("organism"), issues)
     accepted_raw = raw.fields.filter(pc.invert(rejected))
+    table, isolates = _with_organisms(table, frame.where("organism"), issues)
+    table, accepted_raw = table.filter(isolates), accepted_raw.filter(isolates)
     table = table.append_column("isolate_id", _isolate_ids(table, accepted_raw, issues))
     return table.select(ISOLATE.names).cast(ISOLATE)
 
@@ -212,19 +213,26 @@ def completed_years(birth: pa.Array, on: pa.Array) -> pa.Array:
     return pc.cast(pc.subtract(years, pc.cast(before_birthday, pa.int64())), pa.float64())
 
 
-def _with_organisms(table: pa.Table, column: str, issues: Issues) -> pa.Table:
+def _with_organisms(table: pa.Table, column: str, issues: Issues) -> tuple[pa.Table, pa.Array]:
+    """The table with `mo` and `organism_score`, and which rows are isolates at all: a culture
+    result such as "no growth" is rejected (`not_an_isolate`), an unknown name is kept."""
     from amrwatch.codes import resolve_organisms
 
     match = resolve_organisms(table["organism_raw"])
-    # AMR's "UNKNOWN" id (e.g. WHONET 'oth') names no organism: as good as unresolved.
-    unresolved = pc.fill_null(pc.equal(match["mo"], UNKNOWN_ORGANISM), True)
     rows, raw = table["source_row"], table["organism_raw"]
+    no_organism = pc.equal(match["reason"], "unresolved_not_organism")
+    issues.add_many("not_an_isolate", rows.filter(no_organism), column,
+                    raw.filter(no_organism), "a culture result, not an organism; row rejected")
+    # AMR's "UNKNOWN" id (e.g. WHONET 'oth') names no organism: as good as unresolved.
+    unresolved = pc.and_(pc.fill_null(pc.equal(match["mo"], UNKNOWN_ORGANISM), True),
+                         pc.invert(no_organism))
     issues.add_many("unknown_organism", rows.filter(unresolved), column, raw.filter(unresolved),
                     "organism not recognised; kept as unknown")
     doubtful = pc.and_(pc.invert(unresolved), match["uncertain"])
     issues.add_many("uncertain_organism", rows.filter(doubtful), column,
                     raw.filter(doubtful), "organism resolved by a guess; check it")
-    return table.append_column("mo", match["mo"]).append_column("organism_score", match["score"])
+    table = table.append_column("mo", match["mo"]).append_column("organism_score", match["score"])
+    return table, pc.invert(no_organism)
 
 
 def _isolate_ids(table: pa.Table, raw: pa.Table, issues: Issues) -> pa.Array:
