@@ -32,25 +32,32 @@ def pairs(minimum: int = 200) -> pa.Table:
 
 
 def workload(rows: int, seed: int = 2026) -> pa.Table:
-    """`rows` AST rows with raw value strings (see module docstring)."""
+    """`rows` AST rows with raw value strings (see module docstring), built from small integer
+    draws and dictionaries so that a 10-million-row table costs little memory to make."""
     rng = np.random.default_rng(seed)
     catalogue = pairs()
-    pick = rng.integers(0, catalogue.num_rows, rows)
-    method = catalogue.column("method").to_numpy(zero_copy_only=False)[pick]
-    s = catalogue.column("s").to_numpy(zero_copy_only=False)[pick]
-    is_mic = method == "MIC"
-    steps = rng.integers(-3, 4, rows)
-    mic = np.round(np.where(is_mic, s, 1.0) * np.exp2(steps), 4)
-    zone = np.clip(np.where(is_mic, 20, s) + steps * 2, 6, 50)
-    number = np.where(is_mic, mic, zone)
-    text = np.char.mod("%g", number).astype(object)
-    operator = np.where(is_mic, _OPERATORS[rng.integers(0, len(_OPERATORS), rows)], "")
-    value = operator + text
+    n_pairs = catalogue.num_rows
+    is_mic = np.array(catalogue.column("method").to_pylist()) == "MIC"
+    s = np.array(catalogue.column("s").to_pylist(), dtype=float)
+    # every (pair, dilution step -3..3, operator) text once: ~100,000 distinct strings
+    steps = np.arange(-3, 4)
+    texts = []
+    for p in range(n_pairs):
+        for step in steps:
+            number = f"{round(s[p] * 2.0 ** step, 4):g}" if is_mic[p] \
+                else f"{int(np.clip(s[p] + 2 * step, 6, 50))}"
+            texts.extend((op + number) if is_mic[p] else number for op in _OPERATORS)
+    texts.extend(["", "n/a", "see comment", "1,5"])
+    per_pair = len(steps) * len(_OPERATORS)
+    pick = rng.integers(0, n_pairs, rows)
+    value = (pick * per_pair + rng.integers(0, len(steps), rows) * len(_OPERATORS)
+             + rng.integers(0, len(_OPERATORS), rows))
     odd = rng.random(rows) < 0.002
-    value[odd] = rng.choice(np.array(["", "n/a", "see comment", "1,5"], dtype=object), odd.sum())
+    value[odd] = len(texts) - 1 - rng.integers(0, 4, odd.sum())
     return pa.table({
         "organism": catalogue.column("organism").take(pick),
         "antimicrobial": catalogue.column("antimicrobial").take(pick),
-        "method": pa.array(method),
-        "value": pa.array(value, type=pa.string()),
+        "method": catalogue.column("method").take(pick),
+        "value": pa.DictionaryArray.from_arrays(pa.array(value.astype(np.int32)),
+                                                pa.array(texts)).cast(pa.string()),
     })

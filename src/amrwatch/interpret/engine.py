@@ -1,12 +1,11 @@
 """`interpret()`: AST rows in, the same rows out with sir, reason, breakpoint_id and guideline.
 
 Takes an Arrow table (or pandas / polars frame) with the AST_INPUT columns; gives the input
-columns unchanged and in order, plus the INTERPRETATION columns (schemas.py). Work is per batch
-of rows: every input column is dictionary-encoded, the codes are folded into one integer key per
-row, only the DISTINCT combinations are interpreted (select.py, in DuckDB), and the answers are
-taken back to every row. Organism and antimicrobial texts are resolved once per call. Batches
-run in parallel threads (Arrow and DuckDB release the GIL) and never depend on each other, so the
-result does not depend on batch size or row order.
+columns unchanged and in order, plus the INTERPRETATION columns (schemas.py). Only the DISTINCT
+rows are interpreted (rows.py), in one pass of SQL (select.py) over the guideline's prepared
+breakpoints (run.py, kept per guideline and policy); the answers are then spread back to every
+row. Each row's answer depends only on that row (and, for expert rules, on the rows of the same
+isolate), so results do not depend on row order or on how the table is chunked.
 """
 
 from __future__ import annotations
@@ -21,11 +20,9 @@ import pyarrow as pa
 from amrwatch.errors import InputError
 from amrwatch.interpret import breakpoints, rules
 from amrwatch.interpret.policy import Settings, settings
+from amrwatch.interpret.rows import REQUIRED
 from amrwatch.interpret.run import Run
-from amrwatch.schemas import AST_INPUT, INTERPRETATION
-
-REQUIRED = ("organism", "antimicrobial", "method", "value")
-OPTIONAL = tuple(name for name in AST_INPUT.names if name not in REQUIRED)
+from amrwatch.schemas import INTERPRETATION
 
 
 def interpret(table: Any, guideline: str = "EUCAST 2025", policy: str = "default",
@@ -81,24 +78,12 @@ def _check_columns(data: pa.Table) -> None:
         )
 
 
-def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """Values as strings: a pandas float column 0.5 becomes "0.5"; dictionaries are decoded."""
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return column
-    return column.cast(pa.string())
-
-
 def _append(data: pa.Table, columns: dict[str, pa.ChunkedArray], run: Settings) -> pa.Table:
     result = data
     for field in INTERPRETATION:
-        if field.name == "guideline":
-            column = pa.chunked_array([pa.array([run.guideline] * len(c), pa.string())
-                                       if len(c) < 1024 else _repeat(run.guideline, len(c))
-                                       for c in columns["reason"].chunks], type=pa.string())
-        else:
-            column = columns[field.name].cast(field.type)
+        column = columns[field.name] if field.name in columns else pa.chunked_array(
+            [_repeat(run.guideline, len(chunk)) for chunk in columns["reason"].chunks],
+            type=pa.string())
         result = result.append_column(field, column)
     return result
 

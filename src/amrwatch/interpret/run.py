@@ -7,25 +7,19 @@ run's breakpoint rows (policy filters applied), the code maps and the vocabulari
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
-
 import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from amrwatch.interpret.breakpoints import POTENCY_SQL, BreakpointSource
 from amrwatch.interpret.data import read_yaml
 from amrwatch.interpret.policy import Settings
+from amrwatch.interpret.rows import distinct_rows, spread, unique_text
 from amrwatch.interpret.select import select_sql
 from amrwatch.interpret.values import STEP_SQL, read_sql, register_levels
 from amrwatch.refdata import table as refdata_table
 
 #: breakpoint_id given to results set by the expected-resistance table (provenance of the R).
 EXPECTED_ID = "amr-3.0.0/intrinsic_resistant (EUCAST Expected Resistant Phenotypes v1.2)"
-_KEY_LIMIT = 1 << 62
 
 
 class Run:
@@ -106,11 +100,11 @@ class Run:
         combos, combo_of_row = distinct_rows(data)
         con = self.db.cursor()
         try:
-            self._resolve(con, _unique_text(combos, "organism"), _unique_text(combos, "antimicrobial"))
+            self._resolve(con, unique_text(combos, "organism"), unique_text(combos, "antimicrobial"))
             answers = self._interpret_combos(con, combos)
         finally:
             con.close()
-        return {name: _spread(answers.column(name).combine_chunks(), combo_of_row)
+        return {name: spread(answers.column(name).combine_chunks(), combo_of_row)
                 for name in ("sir", "reason", "breakpoint_id")}
 
     def _interpret_combos(self, con: duckdb.DuckDBPyConnection, combos: pa.Table) -> pa.Table:
@@ -140,66 +134,6 @@ def _drop_predicate(drops: list[dict]) -> str:
             parts.append("key IN (" + ", ".join(f"'{m}'" for m in where["mo"]) + ")")
         terms.append("(" + " AND ".join(parts) + ")")
     return " OR ".join(terms) or "FALSE"
-
-
-def distinct_rows(data: pa.Table) -> tuple[pa.Table, pa.ChunkedArray]:
-    """The distinct rows of `data` (one representative each) and, per row, its distinct row."""
-    from amrwatch.interpret.engine import OPTIONAL, REQUIRED, _as_text
-
-    names = [n for n in (*REQUIRED, *OPTIONAL) if n in data.column_names]
-    # Arrow keeps one dictionary across the chunks of a column, so codes agree between chunks.
-    with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1)) as pool:
-        encoded = list(pool.map(_codes, [data.column(n) for n in names]))
-    key, cardinality = None, 1
-    for codes, size in encoded:
-        if key is not None and cardinality * size >= _KEY_LIMIT:
-            key, cardinality = _compact(key)
-        key = codes if key is None else key * size + codes
-        cardinality *= size
-    combo = pc.dictionary_encode(pa.array(key))
-    representative = np.empty(len(combo.dictionary), dtype=np.int64)
-    representative[combo.indices.to_numpy()] = np.arange(len(key))
-    rows = data.select(names).take(representative)
-    columns = {n: (rows.column(n) if n == "uti" else _as_text(rows.column(n))) for n in names}
-    columns["combo_id"] = pa.array(np.arange(rows.num_rows, dtype=np.int64))
-    return pa.table(columns), _rechunk(combo.indices, data.column(names[0]))
-
-
-def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
-    """Integer codes of a column: its own dictionary indices when it is already dictionary-encoded
-    (Parquet read with read_dictionary, the store), else a hash encoding. Nulls get a code."""
-    if pa.types.is_dictionary(column.type) and column.null_count == 0:
-        encoded = column.unify_dictionaries()
-    else:
-        encoded = pc.dictionary_encode(column, null_encoding="encode")
-    chunks = encoded.chunks
-    if not chunks:
-        return np.zeros(0, dtype=np.int64), 1
-    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
-    return codes.astype(np.int64, copy=False), max(len(chunks[-1].dictionary), 1)
-
-
-def _rechunk(indices: pa.Array, like: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Cut `indices` into the chunk lengths of `like`, so output columns line up with input."""
-    offsets = np.cumsum([0] + [len(c) for c in like.chunks])
-    return pa.chunked_array([indices.slice(a, b - a) for a, b in pairwise(offsets)],
-                            type=indices.type)
-
-
-def _spread(answers: pa.Array, combo_of_row: pa.ChunkedArray) -> pa.ChunkedArray:
-    """answers[combo_of_row] as strings; a dictionary cast copies strings ~10x faster than take."""
-    return pa.chunked_array(
-        [pa.DictionaryArray.from_arrays(chunk, answers).cast(pa.string())
-         for chunk in combo_of_row.chunks], type=pa.string())
-
-
-def _unique_text(combos: pa.Table, name: str) -> pa.Array:
-    return pc.unique(combos.column(name).combine_chunks())
-
-
-def _compact(key: np.ndarray) -> tuple[np.ndarray, int]:
-    encoded = pc.dictionary_encode(pa.array(key))
-    return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
 
 
 def _combos_sql(columns: list[str], settings: Settings) -> str:
