@@ -16,13 +16,16 @@ from amrwatch.cli.bench import bench_app, peak_rss_mib
 
 console = Console()
 
+#: Typer parameters declared once (module-level singletons, as the other command groups do).
+INPUT = typer.Argument(..., metavar="INPUT", help="TSV, CSV or Parquet file with organism, "
+                       "antimicrobial, method and value columns.")
+OUTPUT = typer.Option(..., "--output", "-o", help="Where to write the result (.tsv, .csv or .parquet).")
+BENCH_FOLDER = typer.Option(Path("/tmp"), help="Folder for the file-to-file run.")
+
 
 def interpret_command(
-    input_file: Path = typer.Argument(..., metavar="INPUT",
-                                      help="TSV, CSV or Parquet file with organism, antimicrobial, "
-                                           "method and value columns."),
-    output: Path = typer.Option(..., "--output", "-o",
-                                help="Where to write the result (.tsv, .csv or .parquet)."),
+    input_file: Path = INPUT,
+    output: Path = OUTPUT,
     guideline: str = typer.Option("EUCAST 2025", help='Guideline and year, e.g. "CLSI 2024".'),
     policy: str = typer.Option("default", help="Interpretation policy: default or amr "
                                                "(reproduces the AMR R package 3.0.0)."),
@@ -64,7 +67,7 @@ def _summary(result) -> Table:
 def bench_interpret(
     rows: int = typer.Option(10_000_000, help="Number of AST rows to interpret."),
     guideline: str = typer.Option("EUCAST 2025", help="Guideline to interpret under."),
-    folder: Path = typer.Option(Path("/tmp"), help="Folder for the file-to-file run."),
+    folder: Path = BENCH_FOLDER,
 ) -> None:
     """Interpret ROWS synthetic AST results (>= 200 organism/drug pairs, MIC and disk, capped
     values): rows/s and peak memory in memory (Arrow in, Arrow out) and file to file (Parquet)."""
