@@ -148,12 +148,31 @@ def test_strict_mode_rejects_identifiers_and_accepts_pseudonymised_copy(tmp_path
     assert clean.isolates["age_years"].to_pylist() == [63.0, 73.0, 63.0]
 
 
+def test_strict_mode_sees_unmapped_name_columns(tmp_path):
+    """A LIS column 'Apellido' that no mapping uses still blocks a network upload."""
+    path = tmp_path / "lis.tsv"
+    path.write_text("patient_id\thospital\tdate\tbacteria\tAMX\tAMC\tCIP\tGEN\tApellido\n"
+                    + "a" * 64 + "\tA\t2024-01-05\tE. coli\tR\tS\tS\tS\tQuispe\n",
+                    encoding="utf-8")
+    from amrwatch.ingest.mapping import shipped_mapping
+
+    with pytest.raises(InputError) as caught:
+        read_upload(path, mapping=shipped_mapping("amr_example_isolates_unclean"), lab="TST",
+                    country="PER", key=KEY, strict=True)
+    assert "Apellido" in caught.value.context["columns"]
+    relaxed = read_upload(path, mapping=shipped_mapping("amr_example_isolates_unclean"),
+                          lab="TST", country="PER", key=KEY)
+    assert_absent({"Quispe"}, relaxed)
+
+
 def test_find_identifiers_on_a_lab_table():
     table = pa.table({"FIRST_NAME": ["Ana", None], "Last name": [None, None],
-                      "PATIENT_ID": ["a" * 64, "HC-1"], "ORGANISM": ["eco", "kpn"]})
+                      "PATIENT_ID": ["a" * 64, "HC-1"], "ORGANISM": ["eco", "kpn"],
+                      "Fecha_de_Nacimiento": ["1/2/1960", None]})
     findings = find_identifiers(table)
     assert [(f.column, f.field, f.values) for f in findings] == [
-        ("FIRST_NAME", "first_name", 1), ("PATIENT_ID", "patient_id", 1)]
+        ("FIRST_NAME", "first_name", 1), ("PATIENT_ID", "patient_id", 1),
+        ("Fecha_de_Nacimiento", "birth_date", 1)]
 
 
 def test_report_json_is_valid_and_names_each_issue():

@@ -1,7 +1,8 @@
 """Finding personal identifiers still present in a table: the hub's gate for network uploads.
 
 Takes an Arrow table, with amrwatch field names (a reader's `fields`) or a lab's own column names
-(WHONET codes or names such as FIRST_NAME, "Last name", DATE_BIRTH); gives one finding per column
+(WHONET codes or names such as FIRST_NAME, "Last name", DATE_BIRTH, and the usual EN/ES/PT/FR
+headers of data/identifier_columns.tsv such as "apellido", "nome", "fecha_nacimiento"); gives one finding per column
 that still carries names, birth dates, free-text comments or raw (not yet pseudonymised) patient
 ids. A hub that receives files from labs over the network reads them with `strict=True`, which
 rejects such a file (reason `identifiers_present`) instead of silently cleaning it: the
@@ -11,10 +12,13 @@ identifiers should never have left the laboratory (`amrwatch pseudonymise` runs 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from amrwatch.codes.terms import fold
+from amrwatch.ingest.data import lookup
 from amrwatch.ingest.pseudonymise import is_pseudonym
 from amrwatch.ingest.registry import IDENTIFIER_FIELDS
 
@@ -26,12 +30,19 @@ class Finding:
     values: int  # how many cells carry it
 
 
+@cache
+def identifier_headers() -> dict[str, str]:
+    """Folded column names that hold identifiers in lab exports (data/identifier_columns.tsv)."""
+    return {fold(k): v for k, v in lookup("identifier_columns.tsv", "column", "field").items()}
+
+
 def _field_of(column: str, extra: dict[str, str]) -> str | None:
     from amrwatch.ingest.whonet import header_fields
 
     if column in IDENTIFIER_FIELDS:
         return column
-    field = extra.get(column) or header_fields().get(column.upper())
+    field = extra.get(column) or header_fields().get(column.upper()) or identifier_headers().get(
+        fold(column).replace("_", " "))
     return field if field in IDENTIFIER_FIELDS else None
 
 

@@ -112,11 +112,11 @@ def apply_mapping(table: pa.Table, rows_read: int, mapping: Mapping, options: Re
         tests = _wide_tests(table, mapping, issues)
     else:
         fields, tests = _long(table, fields, mapping)
-    report_unused(table, [c for c in table.column_names if c not in _used(mapping, tests)],
-                  issues)
+    unused = [c for c in table.column_names if c not in _used(mapping, tests)]
+    report_unused(table, unused, issues)
     return RawUpload(reader=reader, fields=fields, tests=tests, rows_read=rows_read,
                      encoding=encoding, date_order=options.date_order or mapping.date_order,
-                     columns=by_field)
+                     columns=by_field, unused=table.select(unused))
 
 
 def _used(mapping: Mapping, tests: pa.Table) -> set[str]:

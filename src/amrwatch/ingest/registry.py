@@ -60,6 +60,7 @@ class RawUpload:
     encoding: str | None = None
     date_order: str | None = None  # the order the source fixes (ISO, HL7: "ymd"), if any
     columns: dict[str, str] = field(default_factory=dict)  # field -> source column, for issues
+    unused: pa.Table | None = None  # columns not stored (strict mode checks them for identifiers)
 
 
 class Reader(Protocol):

@@ -149,6 +149,8 @@ def _check_rows(upload: RawUpload, file: str) -> None:
 
 def _refuse_identifiers(upload: RawUpload, file: str) -> None:
     findings = find_identifiers(upload.fields)
+    if upload.unused is not None:
+        findings += find_identifiers(upload.unused)
     if findings:
         found = ", ".join(f"{f.column} ({f.values} values)" for f in findings)
         raise InputError(

@@ -73,8 +73,8 @@ class WhonetReader:
         parsed = read_delimited(decoded.text, options.file, issues)
         fields, results, columns = self._classify(parsed.header, options.file)
         table = parsed.table
-        report_unused(table, [c for c in parsed.header if c not in columns.values()
-                               and c not in results], issues)
+        unused = [c for c in parsed.header if c not in columns.values() and c not in results]
+        report_unused(table, unused, issues)
         field_table = pa.table(
             [table.column("source_row")] + [table.column(columns[f]) for f in fields],
             names=["source_row", *fields],
@@ -82,7 +82,7 @@ class WhonetReader:
         return RawUpload(
             reader=self.name, fields=field_table, tests=melt(table, results),
             rows_read=parsed.rows_read, encoding=decoded.encoding,
-            date_order=options.date_order, columns=columns,
+            date_order=options.date_order, columns=columns, unused=table.select(unused),
         )
 
     def _classify(self, header: list[str], file: str):
