@@ -22,7 +22,11 @@ def _results(rows: list[tuple]) -> pa.Table:
     return pa.table({c: [r[i] for r in rows] for i, c in enumerate(COLUMNS)})
 
 
-FIRST_UPLOAD = [
+BASELINE = [  # each lab's susceptible isolates months before: the labs have a history
+    (country, lab, f"base-{lab}", "2024-09-01", "B_ESCHR_COLI", "MEM", "S")
+    for country, lab in (("BRA", "BR1"), ("ARG", "AR1"), ("GTM", "GT1"))
+]
+FIRST_UPLOAD = BASELINE + [
     ("BRA", "BR1", "k1", "2025-01-02", "B_KLBSL_PNMN", "MEM", "R"),  # CRE
     ("BRA", "BR1", "k1", "2025-01-02", "B_KLBSL_PNMN", "CIP", "S"),
     ("BRA", "BR1", "e1", "2025-01-01", "B_ESCHR_COLI", "MEM", "S"),  # susceptible: nothing
@@ -72,6 +76,8 @@ def test_rerun_after_the_next_upload_never_resignals() -> None:
     and a second CRE in the same lab is no new first occurrence (only its confirmation request)."""
     before = evaluate_rules(_results(FIRST_UPLOAD))
     later = FIRST_UPLOAD + [
+        ("BRA", "BR2", "base-BR2", "2024-10-01", "B_ESCHR_COLI", "MEM", "S"),
+        ("ECU", "EC1", "base-EC1", "2024-10-01", "B_ESCHR_COLI", "COL", "S"),
         ("BRA", "BR1", "k2", "2025-03-01", "B_KLBSL_PNMN", "IPM", "R"),
         ("BRA", "BR2", "k3", "2025-03-02", "B_ESCHR_COLI", "ETP", "R"),
         ("ECU", "EC1", "m1", "2025-03-03", "B_ESCHR_COLI", "COL", "R"),
@@ -91,9 +97,19 @@ def test_rerun_after_the_next_upload_never_resignals() -> None:
     assert lab["signal_id"] == signal_id("FIRST-CRE", "lab", "BRA", "BR1")
 
 
+def test_a_phenotype_present_when_a_lab_joins_is_no_new_occurrence() -> None:
+    """min_history_days (90): the lab's first CRE on its first day of reporting is not news for
+    the lab, nor for Brazil (first data that day too); the region had 4 months of data."""
+    rows = [("BRA", "BR1", "e0", "2024-09-01", "B_ESCHR_COLI", "MEM", "S"),
+            ("PER", "PE1", "k9", "2025-01-10", "B_KLBSL_PNMN", "MEM", "R")]
+    first = _by(evaluate_rules(_results(rows)), "FIRST-CRE")
+    assert [(s["country"], s["lab_code"]) for s in first] == [(None, None)]
+
+
 def test_pan_resistant_isolate() -> None:
     agents = ["MEM", "IPM", "CIP", "GEN", "AMK", "SXT", "COL", "TGC", "FEP", "CAZ"]
-    rows = [("BRA", "SP1", "p1", "2024-06-05", "B_ACNTB_BMNN", ab, "R") for ab in agents]
+    rows = [("BRA", "SP1", "base", "2024-01-05", "B_ESCHR_COLI", "MEM", "S")]
+    rows += [("BRA", "SP1", "p1", "2024-06-05", "B_ACNTB_BMNN", ab, "R") for ab in agents]
     rows += [("BRA", "SP1", "p2", "2024-06-06", "B_ACNTB_BMNN", ab, "R") for ab in agents[:-1]]
     rows += [("BRA", "SP1", "p2", "2024-06-06", "B_ACNTB_BMNN", "CAZ", "S")]
     pdr = _by(evaluate_rules(_results(rows)), "FIRST-PDR")

@@ -157,3 +157,33 @@ def bench_scan(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(detect_app, name="detect")
+
+
+@detect_app.command("run")
+def run_command(
+    labs: Path = typer.Option(..., "--labs", help="Lab registry with lab_code, country, latitude/longitude (or lat/lon)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the signals (.csv or .parquet)."),
+    db: str = typer.Option(None, "--db", help="Store (DuckDB file or postgresql:// URL); default $AMRWATCH_DB."),
+    guideline: str = typer.Option(None, help="Interpretations to use (default: the latest computed)."),
+    known: Path = typer.Option(None, help="Signals already stored: continuing clusters keep their ids and only new ids are written."),
+    rules: Path = typer.Option(None, help="Rule file (default: the packaged rules.yaml)."),
+) -> None:
+    """Run every detector over the stored data, as after each upload: rules, weekly aberrations
+    per country and phenotype, and the regional space-time scan per phenotype."""
+    import pyarrow.compute as pc
+
+    from amrwatch.detect.pipeline import detect_signals
+    from amrwatch.detect.rules import load_rules
+    from amrwatch.store import open_store
+    from amrwatch.tables import read_table, write_table
+
+    with open_store(db) as store:
+        results = store.isolate_results(guideline)
+    previous = read_table(known) if known else None
+    found = detect_signals(results, read_table(labs), load_rules(rules), known=previous).signals
+    if previous is not None and previous.num_rows:
+        found = found.filter(pc.invert(pc.is_in(found.column("signal_id"), previous.column("signal_id"))))
+    write_table(found, out)
+    kinds = found.group_by("kind").aggregate([("signal_id", "count")]).to_pylist()
+    console.print(f"{found.num_rows} new signal(s) → {out}: "
+                  + ", ".join(f"{k['signal_id_count']} {k['kind']}" for k in kinds))

@@ -22,6 +22,7 @@ from amrwatch import refdata
 from amrwatch.detect.pipeline import aberrations, cases, monitored_phenotypes, scan_params
 from amrwatch.detect.rules import RuleSet, evaluate_rules, load_rules
 from amrwatch.detect.runner import scan_groups
+from amrwatch.detect.signals import continue_clusters
 from amrwatch.schemas import SIGNAL
 
 NOT_ALERTS = ("SEND-TO-REFERENCE-LAB",)
@@ -64,10 +65,13 @@ def _scans(hits: pa.Table, labs: pa.Table, ruleset: RuleSet, every_days: int,
     if not dates:
         return pa.table({})
     day, last, found = min(dates) + dt.timedelta(days=params.max_window_days), max(dates), {}
+    known = SIGNAL.empty_table()
     while day <= last + dt.timedelta(days=every_days - 1):
         signals = scan_groups(hits.select(["lab_code", "specimen_date", *by]), labs, params, by, day)[1]
+        signals = continue_clusters(signals, known)
         for row in signals.to_pylist():
             found.setdefault(row["signal_id"], {**row, "detected_on": day})
+        known = pa.concat_tables([known, signals])
         day += dt.timedelta(days=every_days)
     schema = SIGNAL.append(pa.field("detected_on", pa.date32()))
     return pa.Table.from_pylist(list(found.values()), schema=schema)

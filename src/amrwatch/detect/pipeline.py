@@ -19,7 +19,7 @@ from amrwatch.detect.rules import RuleSet, evaluate_rules, load_rules, phenotype
 from amrwatch.detect.runner import scan_groups
 from amrwatch.detect.scan import SpaceTimeScan
 from amrwatch.detect.series import detect_aberrations, detector
-from amrwatch.detect.signals import aberration_signals
+from amrwatch.detect.signals import aberration_signals, continue_clusters
 from amrwatch.detect.weekly import first_per_patient, weekly_series
 from amrwatch.errors import ConfigurationError
 
@@ -67,15 +67,18 @@ def scan_params(ruleset: RuleSet, **overrides: Any) -> SpaceTimeScan:
 
 
 def detect_signals(results: pa.Table, labs: pa.Table, ruleset: RuleSet | None = None,
-                   end: dt.date | None = None) -> Detected:
-    """Every signal on the data up to `end` (default: the last specimen date)."""
+                   end: dt.date | None = None, known: pa.Table | None = None) -> Detected:
+    """Every signal on the data up to `end` (default: the last specimen date).
+
+    `known` are signals stored by earlier runs: a cluster that continues one of them keeps its id.
+    """
     ruleset = ruleset or load_rules()
     hits = cases(results, ruleset)
     series, series_signals = aberrations(hits, ruleset, end)
     by = ruleset.monitoring.get("scan", {}).get("by", ["phenotype"])
     clusters, cluster_signals = scan_groups(hits.select(["lab_code", "specimen_date", *by]), labs,
                                             scan_params(ruleset), by, end)
-    parts = [evaluate_rules(results, ruleset), series_signals, cluster_signals]
+    parts = [evaluate_rules(results, ruleset), series_signals, continue_clusters(cluster_signals, known)]
     signals = pa.concat_tables([p for p in parts if p.num_rows], promote_options="default") \
         if any(p.num_rows for p in parts) else parts[0]
     return Detected(signals, series, clusters)

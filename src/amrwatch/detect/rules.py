@@ -180,10 +180,23 @@ def _first_occurrence_sql(rule: dict[str, Any], ruleset: RuleSet) -> list[str]:
                    {'lab_code' if scope == 'lab' else 'NULL'} AS lab_code, mo, phenotype,
                    specimen_date AS window_start, specimen_date AS window_end,
                    {_evidence_sql(rule, ruleset, scope)} AS evidence
-            FROM hits WHERE phenotype = {_literal(rule['phenotype'])}
-            QUALIFY row_number() OVER (PARTITION BY {partition}
-                                       ORDER BY specimen_date, lab_code, isolate_id) = 1""")
+            FROM ({_first_sql(rule, keys, partition)})
+            WHERE specimen_date >= since + INTERVAL {int(rule.get('min_history_days', 0))} DAY""")
     return queries
+
+
+def _first_sql(rule: dict[str, Any], keys: list[str], partition: str) -> str:
+    """The first isolate with the phenotype per scope, with the scope's first data (`since`):
+    a lab that joins the hub with the phenotype already present has no *new* occurrence."""
+    scope = ", ".join(keys)
+    since = (f"(SELECT {scope}, min(specimen_date) AS since FROM results GROUP BY {scope}) s"
+             if keys else "(SELECT min(specimen_date) AS since FROM results) s")
+    join = f"JOIN {since} USING ({scope})" if keys else f"CROSS JOIN {since}"
+    return f"""
+        SELECT h.*, s.since FROM hits h {join}
+        WHERE phenotype = {_literal(rule['phenotype'])}
+        QUALIFY row_number() OVER (PARTITION BY {partition}
+                                   ORDER BY specimen_date, lab_code, isolate_id) = 1"""
 
 
 def _every_isolate_sql(rule: dict[str, Any], ruleset: RuleSet) -> list[str]:

@@ -98,3 +98,22 @@ def cluster_signals(clusters: pa.Table, category: dict[str, Any], severity: str 
             "evidence": {**cluster, "category": category},
         })
     return signals_table(rows)
+
+
+def continue_clusters(new: pa.Table, known: pa.Table | None) -> pa.Table:
+    """Give a new cluster signal the id of a known one it continues: same category, a lab in
+    common and windows that overlap. A growing cluster is re-found by every daily scan with a
+    slightly different window; it stays one event (one alert), its evidence updated."""
+    if known is None or known.num_rows == 0 or new.num_rows == 0:
+        return new
+    previous = [(s["signal_id"], json.loads(s["evidence"]), s["window_end"])
+                for s in known.to_pylist() if s["kind"] == "cluster"]
+    ids = []
+    for signal in new.to_pylist():  # clusters of one run: a handful
+        evidence = json.loads(signal["evidence"]) if signal["kind"] == "cluster" else None
+        same = [sid for sid, old, end in previous if evidence is not None
+                and old.get("category") == evidence.get("category")
+                and set(old.get("labs", [])) & set(evidence.get("labs", []))
+                and signal["window_start"] <= end]
+        ids.append(same[0] if same else signal["signal_id"])
+    return new.set_column(0, "signal_id", pa.array(ids, pa.string()))
