@@ -92,3 +92,22 @@ def test_definition_drugs_exist_in_the_antimicrobials_table() -> None:
 ])
 def test_indicator_flags(mo: str, results: dict[str, str], flag: str, value: bool | None) -> None:
     assert indicators(_isolate(mo, results)).column(flag).to_pylist() == [value]
+
+
+def test_paper_reading_counts_i_as_non_susceptible() -> None:
+    ecoli = {"GEN": "I", "CIP": "R", "SXT": "R", "AMC": "S", "CTX": "S", "MEM": "S", "FOX": "S",
+             "TGC": "S", "ATM": "S", "CHL": "S", "FOS": "S", "COL": "S", "TZP": "S"}
+    assert mdro(_isolate("B_ESCHR_COLI", ecoli)).column("mdro").to_pylist() == ["negative"]
+    assert mdro(_isolate("B_ESCHR_COLI", ecoli), nonsusceptible="RI").column(
+        "mdro").to_pylist() == ["MDR"]
+
+
+def test_long_results_give_one_row_per_isolate_with_indicators() -> None:
+    from amrwatch.analyse.isolates import to_long
+    from amrwatch.analyse.mdro import mdro_with_indicators
+
+    long = to_long(refdata.table("example_isolates"))
+    out = mdro_with_indicators(long)
+    assert out.num_rows == len(set(long.column("isolate_id").to_pylist()))
+    assert out.column("mdro").to_pylist().count("MDR") == 128
+    assert "FQR_ECOLI" in out.column_names
