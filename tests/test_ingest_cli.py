@@ -57,14 +57,20 @@ def cli_process(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
       "--mapping", str(CORPUS / "empty.txt")], "mapping"),
     (["ingest", str(CORPUS / "truncated.txt"), "--lab", "../etc", "--country", "ARG"],
      "laboratory code"),
+    (["pseudonymise", str(CORPUS / "broken_bundle.json"), "--key-file", "k.key", "-o", "x.json"],
+     "not fhir files"),
+    (["pseudonymise", str(CORPUS / "with_names.txt"), "--key-file", "k.key", "-o",
+      str(CORPUS / "with_names.txt")], "overwrite"),
 ])
-def test_errors_are_messages_not_tracebacks(cli, tmp_path, args, words):
-    done = cli(*args, "--db", str(tmp_path / "hub.duckdb"), "--report-dir",
-               str(tmp_path / "reports"), home=tmp_path)
+def test_errors_are_messages_not_tracebacks(cli, tmp_path, monkeypatch, args, words):
+    monkeypatch.chdir(tmp_path)  # relative key and output files land in the test's folder
+    extra = ["--db", str(tmp_path / "hub.duckdb"), "--report-dir", str(tmp_path / "reports")]
+    done = cli(*args, *(extra if args[0] == "ingest" else []), home=tmp_path)
     assert done.returncode not in (0, 70), done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert words.lower() in (done.stdout + done.stderr).lower()
     assert not (tmp_path / "hub.duckdb").exists()  # a rejected file never creates or touches it
+    assert not (tmp_path / "k.key").exists()  # nor a key for a file that cannot be used
 
 
 def test_ingest_stores_reports_and_is_idempotent(cli, tmp_path):

@@ -104,15 +104,16 @@ def pseudonymise(
 ) -> None:
     """Run at the lab: replace patient ids by keyed pseudonyms, drop names, birth dates and
     comments, and turn birth dates into ages, before a file leaves the laboratory."""
-    from amrwatch.ingest.deidentify import pseudonymise_file
+    from amrwatch.ingest.deidentify import check_source, pseudonymise_file
     from amrwatch.ingest.mapping import load_mapping
     from amrwatch.ingest.pseudonymise import load_or_create_key
 
+    lab_mapping = load_mapping(mapping) if mapping else None
+    check_source(file, out, lab_mapping)  # before a key is created for a file we cannot use
     key, created = load_or_create_key(key_file)
     if created:
         console.print(f"Created a new key in {key_file}; back it up and keep it at the lab.")
-    done = pseudonymise_file(file, key, out, load_mapping(mapping) if mapping else None,
-                             date_order)
+    done = pseudonymise_file(file, key, out, lab_mapping, date_order)
     console.print(
         f"Wrote {out}: {done.rows_written:,} rows; patient id column "
         f"{done.pseudonymised or '(none found)'} pseudonymised; dropped "

@@ -44,14 +44,8 @@ def pseudonymise_file(path: Path, key: bytes, out: Path, mapping: Mapping | None
                       date_order: str | None = None, today: dt.date | None = None) -> Deidentified:
     """Write `out`: `path` with identifiers pseudonymised or dropped; refuse to overwrite `path`."""
     path, out = Path(path), Path(out)
-    if out.resolve() == path.resolve():
-        raise InputError("The output would overwrite the original export",
-                         {"file": str(path), "output": str(out)}, hint="choose another -o file")
+    raw = check_source(path, out, mapping)
     issues = Issues(path.name)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError("File not found or unreadable", {"file": str(path)}) from error
     parsed = read_delimited(decode(raw, path.name).text, path.name, issues,
                             mapping.delimiter if mapping else None)
     table = parsed.table.drop_columns(["source_row"])
@@ -68,6 +62,33 @@ def pseudonymise_file(path: Path, key: bytes, out: Path, mapping: Mapping | None
         delimiter=parsed.delimiter, quoting_style="needed"))
     return Deidentified(table.num_rows, parsed.rows_read - table.num_rows,
                         where.get("patient_id"), dropped, filled, issues.table())
+
+
+def check_source(path: Path, out: Path, mapping: Mapping | None) -> bytes:
+    """The bytes of `path` if it can be pseudonymised into `out`, else an InputError. Only
+    delimited text is rewritten here; FHIR, HL7 and Excel are refused, not mangled."""
+    from amrwatch.ingest.registry import detect
+
+    if Path(out).resolve() == Path(path).resolve():
+        raise InputError("The output would overwrite the original export",
+                         {"file": str(path), "output": str(out)}, hint="choose another -o file")
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise InputError("File not found or unreadable", {"file": str(path)}) from error
+
+    try:
+        kind = detect(raw, path, mapping)
+    except InputError:
+        return raw  # a LIS text without mapping: its WHONET-named columns may still be found
+    if kind not in ("whonet", "csv"):
+        raise InputError(
+            f"`amrwatch pseudonymise` rewrites WHONET and CSV text exports, not {kind} files",
+            {"file": str(path), "format": kind},
+            hint="export the data as text (CSV, tab or pipe delimited), or pseudonymise in the "
+            "LIS; `amrwatch ingest` pseudonymises FHIR and HL7 on the way in",
+        )
+    return raw
 
 
 def _identifier_columns(header: list[str], mapping: Mapping | None) -> dict[str, str]:
