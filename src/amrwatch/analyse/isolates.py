@@ -91,6 +91,13 @@ def isolate_key(table: pa.Table) -> list[str]:
     return key
 
 
+def row_numbers(n: int) -> pa.Array:
+    """"1" … "n" as text: the isolate_id of a wide table's rows (its 1-based row number)."""
+    import numpy as np
+
+    return pc.cast(pa.array(np.arange(1, n + 1)), pa.string())
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -107,8 +114,7 @@ def to_long(table: pa.Table) -> pa.Table:
             hint="name result columns by AMR code (AMP, CIP, ...) or give a long table with ab and sir",
         )
     if "isolate_id" not in table.column_names:
-        ids = pa.array([str(i) for i in range(1, table.num_rows + 1)])
-        table = table.append_column("isolate_id", ids)
+        table = table.append_column("isolate_id", row_numbers(table.num_rows))
     cast = ", ".join(f"CAST({_quote(d)} AS VARCHAR) AS {_quote(d)}" for d in drugs)
     keep = ", ".join(_quote(c) for c in table.column_names if c not in drugs)
     con = duckdb.connect()

@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from amrwatch import refdata
@@ -81,7 +82,7 @@ def _prepare(table: pa.Table, organism: str | None) -> tuple[pa.Table, pa.Table,
     """Isolate list (key + organism), long results, key columns and organism column name."""
     if not isolates.is_long(table) and "isolate_id" not in table.column_names:
         table = table.append_column(
-            "isolate_id", pa.array([str(i) for i in range(1, table.num_rows + 1)]))
+            "isolate_id", isolates.row_numbers(table.num_rows))
     organism = isolates.find_column(table, "organism", organism)
     long = isolates.to_long(table)
     key = isolates.isolate_key(long)
@@ -214,10 +215,8 @@ def _classify(con: duckdb.DuckDBPyConnection, listing: pa.Table, key: list[str],
 
 def _attach(table: pa.Table, result: pa.Table, key: list[str]) -> pa.Table:
     """Result columns appended to the wide input, in its row order (isolate_id = row number)."""
-    ids = table.column("isolate_id") if "isolate_id" in table.column_names else pa.array(
-        [str(i) for i in range(1, table.num_rows + 1)])
-    import pyarrow.compute as pc
-
+    ids = table.column("isolate_id") if "isolate_id" in table.column_names else \
+        isolates.row_numbers(table.num_rows)
     position = pc.index_in(ids, result.column("isolate_id"))
     extra = [c for c in result.column_names if c not in table.column_names and c not in key]
     for name in extra:
