@@ -160,3 +160,16 @@ def test_hl7_preliminary_results_and_non_organism_observations_are_reported():
     found = {(r["reason"], r["column"], r["value"]) for r in result.issues.to_pylist()}
     assert ("not_final", "OBX-11", "P") in found
     assert ("column_not_stored", "OBX-5", "564-5") in found
+
+
+def test_pair_the_guideline_does_not_test_is_flagged():
+    """CLSI M100 (2024) has no mupirocin breakpoint for Enterobacterales (mupirocin appears only
+    as a S. aureus screen); ciprofloxacin MIC 1 for E. coli is R there (R >= 1), as reported."""
+    text = ("SPEC_NUM|SPEC_DATE|ORGANISM|CIP_NM|MUP_NM\n"
+            "S1|2024-03-14|eco|1 R|4\n")
+    result = read_upload("mup.txt", content=text.encode(), lab="AR-001", country="ARG",
+                         key=KEY, lab_guideline="CLSI 2024")
+    found = {(r["reason"], r["column"]) for r in result.issues.to_pylist()}
+    assert ("not_in_guideline", "MUP_NM") in found
+    assert ("not_in_guideline", "CIP_NM") not in found
+    assert ("sir_contradicts_value", "CIP_NM") not in found

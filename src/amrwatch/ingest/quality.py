@@ -7,8 +7,9 @@ three components (settings in data/quality.tsv, method in docs/ingest.md):
 * completeness: mean share of isolates with each GLASS-required field (age, sex, specimen type,
   date, origin, organism, at least one AST result);
 * plausibility: share of AST results without a plausibility warning (value outside the method's
-  range, lab S/I/R contradicting its own guideline, susceptible where the organism is
-  intrinsically resistant: AMR 3.0.0 `intrinsic_resistant`, e.g. Klebsiella and ampicillin);
+  range, lab S/I/R contradicting its own guideline, a pair the guideline does not test,
+  susceptible where the organism is intrinsically resistant: AMR 3.0.0 `intrinsic_resistant`,
+  e.g. Klebsiella and ampicillin);
 * timeliness: share of isolates whose specimen was taken at most `timely_days` before the upload.
 """
 
@@ -29,7 +30,10 @@ from amrwatch.ingest.report import Issues
 from amrwatch.refdata import table as refdata_table
 
 PLAUSIBILITY_REASONS = ("value_out_of_range", "expected_resistance_violation",
-                        "sir_contradicts_value")
+                        "sir_contradicts_value", "not_in_guideline")
+#: Interpretation reasons (amrwatch.interpret data/reasons.yaml) meaning "the guideline does not
+#: test this organism-drug pair": no breakpoint at all, or a row that blocks interpretation.
+UNTESTED_REASONS = ("no_breakpoint", "blocked_by_guideline")
 _SUSCEPTIBLE = ("S", "I", "SDD")
 
 
@@ -62,21 +66,20 @@ def check_expected_resistance(isolates: pa.Table, ast: pa.Table, issues: Issues)
                         "(AMR intrinsic_resistant); check identification and result")
 
 
-def check_lab_categories(isolates: pa.Table, ast: pa.Table, guideline: str | None,
-                         issues: Issues) -> bool:
-    """Warn where the lab's S/I/R differs from its own guideline's category for the value.
+def check_against_guideline(isolates: pa.Table, ast: pa.Table, guideline: str | None,
+                            issues: Issues) -> bool:
+    """Interpret every measured result under the lab's own guideline (amrwatch.interpret) and warn
+    where the lab's S/I/R differs (`sir_contradicts_value`) or where the guideline has no
+    breakpoint for the organism and drug (`not_in_guideline`).
 
-    Needs the lab's guideline with its year ("CLSI 2019") and the interpretation engine; returns
-    False when either is missing (the component is then reported as not checked).
+    Needs the lab's guideline with its year ("CLSI 2019"); returns False without one (the report
+    then says the lab's categories were not checked).
     """
     if not guideline or not any(ch.isdigit() for ch in guideline):
         return False
-    try:
-        from amrwatch.interpret import interpret
-    except ImportError:
-        return False
-    measured = ast.filter(pc.and_(pc.is_valid(ast["lab_sir"]),
-                                  pc.match_substring_regex(ast["value_raw"], r"\d")))
+    from amrwatch.interpret import interpret
+
+    measured = ast.filter(pc.fill_null(pc.match_substring_regex(ast["value_raw"], r"\d"), False))
     if measured.num_rows == 0:
         return True
     mo = isolates["mo"].take(pc.index_in(measured["isolate_id"], isolates["isolate_id"]))
@@ -87,7 +90,7 @@ def check_lab_categories(isolates: pa.Table, ast: pa.Table, guideline: str | Non
     try:
         result = interpret(inputs, guideline=guideline)
     except AmrwatchError:
-        return False
+        return False  # e.g. a guideline year amrwatch has no breakpoints for
     differs = pc.fill_null(pc.and_(pc.is_in(result["sir"], pa.array(["S", "I", "R", "SDD"])),
                                    pc.not_equal(result["sir"], measured["lab_sir"])), False)
     issues.add_many("sir_contradicts_value", measured["source_row"].filter(differs),
@@ -95,6 +98,11 @@ def check_lab_categories(isolates: pa.Table, ast: pa.Table, guideline: str | Non
                     pc.binary_join_element_wise(measured["value_raw"].filter(differs),
                                                 measured["lab_sir"].filter(differs), " "),
                     f"the lab's category differs from {guideline} for this value")
+    untested = pc.is_in(result["reason"], pa.array(UNTESTED_REASONS))
+    issues.add_many("not_in_guideline", measured["source_row"].filter(untested),
+                    measured["source_column"].filter(untested),
+                    measured["antimicrobial_raw"].filter(untested),
+                    f"{guideline} has no breakpoint for this organism and antimicrobial")
     return True
 
 

@@ -100,7 +100,7 @@ def read_upload(path: Path | str, format: str | None = None,
         raise
     ast, of_rejected = build_results(upload.tests, isolates, issues, lab, lab_guideline)
     quality.check_expected_resistance(isolates, ast, issues)
-    checked = quality.check_lab_categories(isolates, ast, lab_guideline, issues)
+    checked = quality.check_against_guideline(isolates, ast, lab_guideline, issues)
     table = issues.table()
     counts = {
         "rows_read": upload.rows_read, "isolates_accepted": isolates.num_rows,
