@@ -161,3 +161,27 @@ def test_intervals_always_contain_the_estimate(method: str) -> None:
     low, high = interval(k, n, method)
     assert np.all(low <= k / n) and np.all(high >= k / n)
     assert np.all(low[k == 0] == 0) and np.all(high[k == n] == 1)
+
+
+def test_intervals_equal_r_stats() -> None:
+    """Clopper-Pearson = R binom.test; Wilson = R prop.test without continuity correction."""
+    import shutil
+    import subprocess
+
+    from conftest import missing
+
+    if shutil.which("Rscript") is None:
+        missing("r", "Rscript not found: cannot compare intervals with R's stats package")
+    k, n = [0, 3, 17, 50, 99], [30, 40, 61, 100, 100]
+    script = (f"k <- c({','.join(map(str, k))}); n <- c({','.join(map(str, n))}); "
+              "for (i in seq_along(k)) cat(sprintf('%.12f', c(binom.test(k[i], n[i])$conf.int, "
+              "prop.test(k[i], n[i], correct = FALSE)$conf.int)), '\\n')")
+    done = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [list(map(float, line.split())) for line in done.stdout.strip().splitlines()]
+    cp_low, cp_high = interval(k, n, "clopper-pearson")
+    w_low, w_high = interval(k, n, "wilson")
+    for i, row in enumerate(rows):
+        assert (cp_low[i], cp_high[i]) == pytest.approx(row[:2], abs=1e-9)
+        assert (w_low[i], w_high[i]) == pytest.approx(row[2:], abs=1e-9)
