@@ -27,9 +27,22 @@ def _rows(path, delimiter):
         return list(csv.DictReader(handle, delimiter=delimiter))
 
 
-def _expected(rows, result_columns):
+def _rejected(rows, date_column, organism_column):
+    """Rows a surveillance system cannot take, by the rules of docs/ingest.md: no specimen date,
+    no organism, or an exact repeat of an earlier row."""
+    seen, rejected = set(), set()
+    for number, row in enumerate(rows, start=1):
+        values = tuple(v.strip() for v in row.values())
+        if not row[date_column].strip() or not row[organism_column].strip() or values in seen:
+            rejected.add(number)
+        seen.add(values)
+    return rejected
+
+
+def _expected(rows, result_columns, rejected=frozenset()):
+    """(rows, readable result cells of accepted rows, unreadable cells of accepted rows)."""
     cells = [(i + 1, c, r[c].strip()) for i, r in enumerate(rows) for c in result_columns
-             if r[c].strip()]
+             if r[c].strip() and i + 1 not in rejected]
     readable = [cell for cell in cells if READABLE.match(cell[2]) and re.search(r"[0-9SIR]",
                                                                                    cell[2])]
     return len(rows), len(readable), len(cells) - len(readable)
@@ -49,12 +62,13 @@ def test_whonet_sample_input_file(whonet_dir):
     path = whonet_dir / "SampleInputFile.txt"
     rows = _rows(path, "|")
     columns = [c for c in rows[0] if RESULT.match(c)]
-    n_rows, n_results, n_unreadable = _expected(rows, columns)
+    rejected = _rejected(rows, "SPEC_DATE", "ORGANISM")
+    n_rows, n_results, n_unreadable = _expected(rows, columns, rejected)
     result = read_upload(path, lab="TST", country="ARG", key=KEY)
     assert result.reader == "whonet"
-    assert (n_rows, n_results, n_unreadable) == (622, 6133, 0)
     # No row lacks a specimen date or organism and none repeats another exactly: all accepted.
-    assert result.isolates.num_rows == n_rows
+    assert (n_rows, len(rejected), n_results, n_unreadable) == (622, 0, 6133, 0)
+    assert result.isolates.num_rows == n_rows - len(rejected)
     assert result.ast_results.num_rows == n_results
     assert result.errors == 0
     _assert_rejections_explained(result)
@@ -80,11 +94,12 @@ def test_amr_whonet_long_name_header(amr_r_dir):
     path = amr_r_dir / "WHONET.tsv"
     rows = _rows(path, "\t")
     columns = [c for c in rows[0] if RESULT.match(c)]
-    n_rows, n_results, n_unreadable = _expected(rows, columns)
+    rejected = _rejected(rows, "Specimen date", "Organism")
+    n_rows, n_results, n_unreadable = _expected(rows, columns, rejected)
     result = read_upload(path, lab="TST", country="BEL", key=KEY)
     assert result.reader == "whonet"
-    assert (n_rows, n_unreadable) == (500, 0)
-    assert result.isolates.num_rows == n_rows
+    assert (n_rows, len(rejected), n_unreadable) == (500, 0, 0)
+    assert result.isolates.num_rows == n_rows - len(rejected)
     assert result.ast_results.num_rows == n_results == 8622
     # Cells hold the lab's category only: kept as the lab's S/I/R.
     assert set(result.ast_results["lab_sir"].to_pylist()) == {"S", "I", "R"}
@@ -102,12 +117,13 @@ def test_amr_whonet_long_name_header(amr_r_dir):
 def test_example_isolates_unclean_with_shipped_mapping(amr_r_dir):
     path = amr_r_dir / "example_isolates_unclean.tsv"
     rows = _rows(path, "\t")
-    n_rows, n_results, n_unreadable = _expected(rows, ["AMX", "AMC", "CIP", "GEN"])
+    rejected = _rejected(rows, "date", "bacteria")
+    n_rows, n_results, n_unreadable = _expected(rows, ["AMX", "AMC", "CIP", "GEN"], rejected)
     result = read_upload(path, mapping=shipped_mapping("amr_example_isolates_unclean"),
                          lab="TST", country="ARG", key=KEY)
     assert result.reader == "csv"
-    assert (n_rows, n_results, n_unreadable) == (3000, 12000, 0)
-    assert result.isolates.num_rows == n_rows
+    assert (n_rows, len(rejected), n_results, n_unreadable) == (3000, 0, 12000, 0)
+    assert result.isolates.num_rows == n_rows - len(rejected)
     assert result.ast_results.num_rows == n_results
     # Every free-text organism ("E. coli", "esccol", "Escherichia coli") was resolved.
     assert result.isolates["mo"].null_count == 0
