@@ -2,8 +2,8 @@
 
 Takes a store (or builds one of `isolates` synthetic isolates, vectorised with numpy and written
 through `Store.add_upload`, then interpreted by `Store.reinterpret`), starts `amrwatch serve` on
-127.0.0.1 in a child process, and drives it with asyncio + httpx: each user logs in once, then
-opens overview and country pages in turn for a bounded time. Gives requests/s and latency
+127.0.0.1 in a child process, and drives it from asyncio: each user logs in once, then opens
+overview and country pages at random over its own keep-alive connection for a bounded time. Gives requests/s and latency
 percentiles per page. Nothing leaves the loopback interface.
 """
 
@@ -91,28 +91,53 @@ class Timings:
         self.seconds.setdefault(page, []).append(elapsed)
 
 
-async def _login(client, base: str):
+async def _login(client, base: str) -> str:
     answer = await client.post(f"{base}/api/session",
                                json={"username": "bench", "password": "bench-password"})
     answer.raise_for_status()
-    return answer.cookies
+    return "; ".join(f"{name}={value}" for name, value in answer.cookies.items())
 
 
-async def _user(client, base: str, cookies, number: int, deadline: float, think: float,
+class Connection:
+    """One keep-alive HTTP/1.1 connection with a minimal client, so that the load generator
+    (on the same two cores as the server) spends as little CPU as possible per request."""
+
+    def __init__(self, host: str, port: int, cookie: str) -> None:
+        self.host, self.port, self.cookie = host, port, cookie
+        self.reader = self.writer = None
+
+    async def get(self, path: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+                          f"Cookie: {self.cookie}\r\n\r\n".encode())
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        status = int(head.split(" ", 2)[1])
+        length = next(int(line.split(":", 1)[1]) for line in head.split("\r\n")
+                      if line.lower().startswith("content-length:"))
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _user(connection: Connection, number: int, deadline: float, think: float,
                 pages: list[tuple[str, str]], timings: Timings) -> None:
-    import httpx
-
     rng = random.Random(number)
     while time.monotonic() < deadline:
         name, path = pages[rng.randrange(len(pages))]
         started = time.perf_counter()
         try:
-            response = await client.get(base + path, cookies=cookies)
-        except httpx.TransportError:
+            status = await connection.get(path)
+        except (OSError, asyncio.IncompleteReadError, ValueError, StopIteration):
             timings.errors += 1
+            connection.close()
+            connection.writer = None
             continue
         timings.add(name, time.perf_counter() - started)
-        timings.errors += response.status_code != 200
+        timings.errors += status != 200
         if think:
             await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
@@ -123,12 +148,17 @@ async def drive(base: str, users: int, seconds: float, think: float,
     import httpx
 
     timings = Timings()
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        sessions = await asyncio.gather(*(_login(client, base) for _ in range(users)))
-        deadline = time.monotonic() + seconds
-        await asyncio.gather(*(_user(client, base, cookies, k, deadline, think, pages, timings)
-                               for k, cookies in enumerate(sessions)))
+    async with httpx.AsyncClient(timeout=60) as client:
+        cookies = await asyncio.gather(*(_login(client, base) for _ in range(users)))
+    host, port = base.removeprefix("http://").split(":")
+    connections = [Connection(host, int(port), cookie) for cookie in cookies]
+    deadline = time.monotonic() + seconds
+    try:
+        await asyncio.gather(*(_user(c, k, deadline, think, pages, timings)
+                               for k, c in enumerate(connections)))
+    finally:
+        for connection in connections:
+            connection.close()
     return timings
 
 
@@ -137,9 +167,9 @@ async def warm(base: str, pages: list[tuple[str, str]]) -> None:
     import httpx
 
     async with httpx.AsyncClient(timeout=600) as client:
-        cookies = await _login(client, base)
+        cookie = await _login(client, base)
         for _, path in pages:
-            (await client.get(base + path, cookies=cookies)).raise_for_status()
+            (await client.get(base + path, headers={"Cookie": cookie})).raise_for_status()
 
 
 def free_port() -> int:
