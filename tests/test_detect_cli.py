@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "detect"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "amrwatch", *args], capture_output=True, text=True)
+    env = {**os.environ, "COLUMNS": "200"}  # rich wraps at the terminal width
+    return subprocess.run([sys.executable, "-m", "amrwatch", *args], capture_output=True, text=True,
+                          check=False, env=env)
 
 
 def test_aberrations_command_writes_alarms_and_signals(tmp_path: Path) -> None:
@@ -44,9 +47,10 @@ def test_aberrations_command_rejects_bad_input_without_traceback(tmp_path: Path)
 
 def test_rules_and_scan_commands(tmp_path: Path) -> None:
     results = tmp_path / "results.csv"
-    write_table(pa.table({
-        "country": ["GTM"], "lab_code": ["GT1"], "isolate_id": ["c1"], "specimen_date": ["2025-02-10"],
-        "mo": ["F_CANDD_AURS"], "ab": [None], "sir": [None]}), results)
+    write_table(pa.table({  # the lab has reported since September; then its first C. auris
+        "country": ["GTM", "GTM"], "lab_code": ["GT1", "GT1"], "isolate_id": ["e0", "c1"],
+        "specimen_date": ["2024-09-02", "2025-02-10"], "mo": ["B_ESCHR_COLI", "F_CANDD_AURS"],
+        "ab": ["MEM", None], "sir": ["S", None]}), results)
     done = _run("detect", "rules", str(results), "-o", str(tmp_path / "s.parquet"), "--language", "es")
     assert done.returncode == 0, done.stderr
     assert "Primer aislamiento de Candida auris" in done.stdout

@@ -17,10 +17,10 @@ from amrwatch.detect import Cusum, EarsC, Farrington, detect_aberrations
 from amrwatch.tables import read_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "detect"
-ORIGINAL = dict(
-    weights_threshold=1, p_threshold_trend=0.05, no_periods=1, past_weeks_not_included=None,
-    threshold_method="delta",
-)
+ORIGINAL = {
+    "weights_threshold": 1, "p_threshold_trend": 0.05, "no_periods": 1,
+    "past_weeks_not_included": None, "threshold_method": "delta",
+}
 CASES = {
     "farrington_noufaily": Farrington(),
     "farrington_muan": Farrington(threshold_method="muan"),

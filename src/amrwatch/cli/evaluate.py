@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from amrwatch.detect.evaluate import Evaluation
 
 evaluate_app = typer.Typer(help="Score amrwatch against the seeded events of a synthetic dataset.")
 console = Console()
@@ -45,7 +49,7 @@ def detection(
         write_table(result.signals, out)
 
 
-def _print(result) -> None:  # noqa: ANN001 - an Evaluation
+def _print(result: Evaluation) -> None:
     view = Table("event", "kind", "first case", "detected", "on", "delay (weeks)", "by")
     for e in result.events:
         artefact = e["kind"] == "artefact"

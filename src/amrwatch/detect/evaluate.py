@@ -64,7 +64,8 @@ def _scans(hits: pa.Table, labs: pa.Table, ruleset: RuleSet, every_days: int,
     dates = hits.column("specimen_date").to_pylist()
     if not dates:
         return pa.table({})
-    day, last, found = min(dates) + dt.timedelta(days=params.max_window_days), max(dates), {}
+    day, last = min(dates) + dt.timedelta(days=params.max_window_days), max(dates)
+    found: dict[str, dict[str, Any]] = {}
     known = SIGNAL.empty_table()
     while day <= last + dt.timedelta(days=every_days - 1):
         signals = scan_groups(hits.select(["lab_code", "specimen_date", *by]), labs, params, by, day)[1]

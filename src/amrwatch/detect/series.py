@@ -15,6 +15,7 @@ positions `start..n-1`. Conformance to R `surveillance` is tested once for all o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -158,7 +159,7 @@ def detect_aberrations(table: pa.Table, algorithm: Detector, source: str | None 
     _check_weeks(series, weeks, source)
     out = np.full((3, len(table)), np.nan)
     bounds = np.flatnonzero(np.r_[True, series[1:] != series[:-1], True])
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in pairwise(bounds):
         start = _start(algorithm, weeks[lo:hi], str(series[lo]))
         if start is None:
             continue
