@@ -110,3 +110,16 @@ def test_date_order_setting_wins_and_conflicts_are_row_errors():
     assert sorted(conflicts["row"].to_pylist()) == [1, 3]
     assert result.isolates["source_row"].to_pylist() == [2]
     assert str(result.isolates["specimen_date"][0]) == "2024-02-04"
+
+
+def test_trailing_delimiter_and_quoted_line_breaks():
+    """WHONET exports may end each line with a delimiter; a comment may span two lines."""
+    pipe = ("SPEC_NUM|SPEC_DATE|ORGANISM|CIP_NM||\nS1|2024-03-14|eco|1||\n"
+            'S2|2024-03-15|"kpn"|"0,5"||\n')
+    result = read_upload("pipe.txt", content=pipe.encode(), lab="TST", country="ARG", key=KEY)
+    assert result.ast_results["value_raw"].to_pylist() == ["1", "0.5"]
+    quoted = ('SPEC_NUM,SPEC_DATE,ORGANISM,CIP_NM,COMMENT\nS1,2024-03-14,eco,1,"line one\n'
+              'line two"\nS2,2024-03-15,kpn,2,\nS3,2024-03-15,kpn\n')
+    result = read_upload("quoted.csv", content=quoted.encode(), lab="TST", country="ARG", key=KEY)
+    assert result.isolates["source_row"].to_pylist() == [1, 2]
+    assert ("wrong_field_count", 3) in {(r["reason"], r["row"]) for r in result.issues.to_pylist()}

@@ -46,6 +46,8 @@ def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None =
     delimiter = delimiter or sniff_delimiter(first_line)
     header = [name.strip() for name in next(csv.reader([first_line], delimiter=delimiter))]
     _check_header(header, file)
+    # A trailing delimiter leaves unnamed columns: name them by position so they can be reported.
+    header = [name or f"column {i + 1}" for i, name in enumerate(header)]
     skipped: list[tuple[int, str, int]] = []
 
     def bad_row(row: pacsv.InvalidRow) -> str:
@@ -53,6 +55,8 @@ def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None =
         return "skip"
 
     body = text.split("\n", 1)[1] if "\n" in text else ""
+    # Quoted line breaks (a comment typed over two lines) need the slower multi-line parser.
+    multiline = '"' in body
     if not body.strip():
         empty = pa.table({name: pa.array([], pa.string()) for name in header})
         return Delimited(_number_rows(empty, [], 0), delimiter, header, 0)
@@ -62,6 +66,7 @@ def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None =
             read_options=pacsv.ReadOptions(column_names=header, use_threads=False,
                                            block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False,
+                                             newlines_in_values=multiline,
                                              invalid_row_handler=bad_row),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
