@@ -42,3 +42,32 @@ def test_fixture_covers_capped_values_and_both_methods() -> None:
     assert sum(1 for v in values if v and v[0] in "<>≤≥") > 300
     assert set(table["method"].to_pylist()) == {"MIC", "DISK"}
     assert len(set(zip(table["organism"].to_pylist(), table["antimicrobial"].to_pylist()))) > 1000
+
+
+@pytest.mark.slow
+def test_live_amr_agrees_on_a_sample(tmp_path) -> None:
+    """Re-run AMR 3.0.0 itself on 12 fixture rows (needs R with the AMR package: CI component r)."""
+    import shutil
+    import subprocess
+
+    from conftest import missing
+
+    from amrwatch.tables import write_table
+
+    if shutil.which("Rscript") is None:
+        missing("r", "Rscript not found (Debian r-base-core)")
+    probe = subprocess.run(["Rscript", "-e", "cat(as.character(packageVersion('AMR')))"],
+                           capture_output=True, text=True, check=False, timeout=120)
+    if probe.returncode != 0 or probe.stdout.strip() != "3.0.0":
+        missing("r", "the AMR R package 3.0.0 is not installed (see tests/fixtures/interpret/README.md)")
+    sample = read_table(FIXTURES[0]).slice(0, 12).drop_columns(["amr_sir"])
+    write_table(sample, tmp_path / "in.tsv")
+    script = Path(__file__).parent / "fixtures" / "interpret" / "run_amr_as_sir.R"
+    subprocess.run(["Rscript", str(script), str(tmp_path / "in.tsv"), str(tmp_path / "out.tsv")],
+                   capture_output=True, check=True, timeout=600)
+    theirs = read_table(tmp_path / "out.tsv")
+    for guideline in pc.unique(sample["guideline_requested"]).to_pylist():
+        mask = pc.equal(sample["guideline_requested"], guideline)
+        ours = interpret(sample.filter(mask), guideline=guideline, policy="amr")["sir"]
+        assert pc.fill_null(ours, "NA").to_pylist() == \
+            pc.fill_null(theirs.filter(mask)["amr_sir"], "NA").to_pylist()

@@ -21,7 +21,7 @@ PAIRS = [  # organism, antimicrobial, guideline: rows used in test_interpret_pub
     ("Pseudomonas aeruginosa", "CAZ", "CLSI 2019"), ("Staphylococcus aureus", "VAN", "CLSI 2019"),
     ("Streptococcus pneumoniae", "PEN", "CLSI 2025"), ("Streptococcus pneumoniae", "LNZ", "CLSI 2025"),
 ]
-FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 mics = st.lists(st.one_of(st.integers(-9, 9).map(lambda k: 2.0 ** k),
                           st.floats(0.001, 512, allow_nan=False)), min_size=2, max_size=25)
 zones = st.lists(st.integers(6, 50), min_size=2, max_size=25)
