@@ -65,3 +65,30 @@ def test_rules_and_scan_commands(tmp_path: Path) -> None:
                 "--replications", "99", "--max-window-days", "2", "--study-days", "2")
     assert done.returncode == 0, done.stderr
     assert read_table(tmp_path / "c.tsv").column("centre_lab").to_pylist() == ["B"]
+
+
+def test_run_over_a_store_then_again_with_the_known_signals(tmp_path: Path) -> None:
+    """After each upload: the second run over the same store writes no signal twice."""
+    from amrwatch.store import open_store
+    from amrwatch.store.workload import upload_tables
+
+    db = tmp_path / "hub.duckdb"
+    with open_store(db) as store:
+        for lab, country in (("AR-001", "ARG"), ("CL-001", "CHL")):
+            store.add_upload(lab, country, "f.txt", f"sha-{lab}", "whonet",
+                             *upload_tables(400, seed=3, lab_code=lab, country=country), {})
+        store.reinterpret("EUCAST 2025")
+        interpreted = store.isolate_results("EUCAST 2025")
+    labs = tmp_path / "labs.csv"
+    write_table(pa.table({"lab_code": ["AR-001", "CL-001"], "country": ["ARG", "CHL"],
+                          "lat": [-34.6, -33.45], "lon": [-58.4, -70.67]}), labs)
+    first, second = tmp_path / "first.parquet", tmp_path / "second.parquet"
+    done = _run("detect", "run", "--db", str(db), "--labs", str(labs), "-o", str(first))
+    assert done.returncode == 0, done.stderr
+    found = read_table(first)
+    assert interpreted.column("sir").null_count < interpreted.num_rows
+    assert found.num_rows == len(set(found.column("signal_id").to_pylist()))
+    done = _run("detect", "run", "--db", str(db), "--labs", str(labs), "-o", str(second),
+                "--known", str(first))
+    assert done.returncode == 0, done.stderr
+    assert read_table(second).num_rows == 0 and "0 new signal(s)" in done.stdout

@@ -24,6 +24,9 @@ def aberrations(
     algorithm: str = typer.Option("farrington", "--algorithm", "-a", help="farrington | ears-c1 | ears-c2 | ears-c3 | cusum."),
     monitor_from: int = typer.Option(None, help="First week_index to monitor (default: as soon as the algorithm has enough history)."),
     signals: Path = typer.Option(None, help="Also write one signal per run of alarm weeks here (.csv or .parquet)."),
+    population_offset: bool = typer.Option(
+        None, "--population-offset/--no-population-offset",
+        help="Farrington: model counts per population (log offset). Default: when a population column is given."),
 ) -> None:
     """Flag weeks with more cases than expected, as R `surveillance` does (Farrington flexible
     with Noufaily's improvements, EARS C1/C2/C3, CUSUM)."""
@@ -36,7 +39,8 @@ def aberrations(
 
         raise ConfigurationError("Unknown algorithm", {"algorithm": algorithm},
                                  hint=f"use one of: {', '.join(ALGORITHMS)}")
-    method = detector(algorithm, monitor_from=monitor_from)
+    options = {"population_offset": population_offset} if algorithm == "farrington" else {}
+    method = detector(algorithm, monitor_from=monitor_from, **options)
     result = detect_aberrations(read_table(series), method, source=str(series))
     write_table(result, out)
     _report_series(result, algorithm, out)

@@ -75,7 +75,8 @@ class Farrington:
     def run(self, observed: np.ndarray, population: np.ndarray | None, start: int) -> Detection:
         offset = population is not None and self.population_offset is not False
         if self.population_offset and population is None:
-            raise ConfigurationError("population_offset needs a population column", {})
+            raise ConfigurationError("population_offset needs a population in every series", {},
+                                     hint="add a population column, or use --no-population-offset")
         pop = population if offset else None
         rows = [self._for_week(t)._week(observed, pop, t) for t in range(start, len(observed))]
         expected, upper, alarm = (np.array(col, dtype=np.float64) for col in zip(*rows))
