@@ -39,7 +39,7 @@ def _ingest(data: Path, store_path: Path, seed: int) -> dict[str, Any]:
     labs = pd.read_csv(data / "labs.tsv", sep="\t").set_index("lab_code")
     # Demo only: one fixed pseudonymisation key per seed, so no key file is written to $HOME.
     key = hashlib.sha256(f"amrwatch-demo-{seed}".encode()).digest()
-    totals = {"files": 0, "isolates": 0, "ast_results": 0, "issues": 0, "failed": []}
+    totals: dict[str, Any] = {"files": 0, "isolates": 0, "ast_results": 0, "issues": 0, "failed": []}
     files = _files(data)
     columns = (TextColumn("[bold]Ingesting files"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
@@ -102,7 +102,7 @@ SCANS = {
 }
 
 
-def _scan(results, data: Path) -> list[tuple[str, object, object]]:
+def _scan(results, data: Path) -> list[tuple[str, Any, Any]]:
     """Space-time scans run as on the last day of each seeded cluster: (event, end, clusters)."""
     import datetime as dt
     import json

@@ -32,7 +32,7 @@ def run_generator(out: Path, isolates: int, seed: int, mess: float, chunk_size: 
 @synth_app.callback()
 def synth(
     ctx: typer.Context,
-    isolates: int = typer.Option(20_000, help="Number of isolates (10,000 to 10,000,000)."),
+    isolates: int = typer.Option(20_000, help="Number of isolates (up to 10,000,000)."),
     seed: int = typer.Option(2026, help="Random seed; the same seed gives byte-identical files."),
     out: Path = typer.Option(Path("synthetic-data"), help="Output folder."),
     mess: float = typer.Option(0.01, help="Rate of messy values (duplicates, typos, blanks)."),

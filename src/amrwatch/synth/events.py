@@ -7,7 +7,7 @@ emergence, the guideline each lab applies on each date, and the ground truth of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -43,7 +43,6 @@ class Seeded:
     event: np.ndarray
     organism: np.ndarray
     ward: np.ndarray
-    truth: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def draw(cls, labs: pd.DataFrame, seed: int) -> Seeded:
@@ -63,7 +62,8 @@ class Seeded:
                               [event.get("ward", "")] * n))
         columns = [np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(6)]
         order = np.argsort(columns[0], kind="stable")
-        return cls(*(c[order] for c in columns))
+        day, lab, specimen, kind, organism, ward = (c[order] for c in columns)
+        return cls(day, lab, specimen, kind, organism, ward)
 
     def between(self, first: np.datetime64, end: np.datetime64, labs: pd.DataFrame,
                 patients: np.ndarray, rng: np.random.Generator) -> Columns:
@@ -98,7 +98,8 @@ def adjust_probabilities(p: np.ndarray, iso: Columns, country: np.ndarray) -> No
         if definition["kind"] != "emergence":
             continue
         start, end = np.datetime64(definition["start"]), np.datetime64(definition["end"])
-        progress = np.clip((iso["date"] - start).astype(int) / (end - start).astype(int), 0, 1)
+        span = (end - start) / np.timedelta64(1, "D")
+        progress = np.clip((iso["date"] - start) / np.timedelta64(1, "D") / span, 0, 1)
         rows = (country == countries.index(definition["country"])) & (iso["date"] >= start)
         rows &= np.isin(iso["organism"], [organisms.index(o) for o in definition["organisms"]])
         column = traits().index(definition["trait"])

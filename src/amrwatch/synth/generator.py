@@ -54,7 +54,8 @@ class TruthWriter:
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.folder, self.writers = folder, {}
+        self.folder = folder
+        self.writers: dict[str, pq.ParquetWriter] = {}
 
     def write(self, name: str, batch: pa.Table) -> None:
         if name not in self.writers:

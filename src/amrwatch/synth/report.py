@@ -30,8 +30,9 @@ def _png(figure: plt.Figure) -> str:
 
 
 def _countries(data: Path) -> str:
-    counts = duckdb.sql(f"SELECT country, count(*) n FROM '{data}/truth/isolates.parquet' "
-                        "GROUP BY 1 ORDER BY 2 DESC").df()
+    counts = duckdb.connect().execute(
+        f"SELECT country, count(*) n FROM '{data}/truth/isolates.parquet' "
+        "GROUP BY 1 ORDER BY 2 DESC").df()
     figure, axis = plt.subplots(figsize=(10, 3))
     axis.bar(counts.country, counts.n, color="#4c72b0")
     axis.set_ylabel("isolates")

@@ -27,7 +27,7 @@ def _truth(folder: Path, name: str) -> str:
 
 def country_counts(folder: Path) -> pd.DataFrame:
     """Isolates, labs and first/last specimen date per country."""
-    return duckdb.sql(f"""
+    return duckdb.connect().execute(f"""
         SELECT country, count(*) AS isolates, count(DISTINCT lab_code) AS labs,
                min(specimen_date) AS first_date, max(specimen_date) AS last_date
         FROM read_parquet('{_truth(folder, "isolates")}') GROUP BY country ORDER BY country
