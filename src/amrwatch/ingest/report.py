@@ -112,7 +112,8 @@ def write_reports(report: dict[str, Any], issues: pa.Table, directory: Path) -> 
     stem = Path(report["file"]).name
     json_path = directory / f"{stem}.report.json"
     html_path = directory / f"{stem}.report.html"
-    json_path.write_text(as_json(report, issues), encoding="utf-8")
+    json_path.write_text(as_json({k: v for k, v in report.items() if k != "issues"}, issues),
+                         encoding="utf-8")
     env = Environment(loader=PackageLoader("amrwatch.ingest", "templates"),
                       autoescape=select_autoescape(["html"]))
     html = env.get_template("report.html").render(

@@ -30,6 +30,8 @@ from amrwatch.ingest.report import Issues, summary
 from amrwatch.ingest.results import build_results
 
 _COUNTRY = re.compile(r"^[A-Z]{3}$")
+#: Issues kept inside the stored report (errors first); the summary counts them all.
+STORED_ISSUES = 10_000
 
 
 @dataclass
@@ -50,13 +52,18 @@ class ReadResult:
     def errors(self) -> int:
         return pc.sum(pc.equal(self.issues["severity"], "error")).as_py() or 0
 
-    def report(self) -> dict[str, Any]:
-        """The upload report without the issue list (JSON-ready; the store keeps it)."""
+    def report(self, issues: int = STORED_ISSUES) -> dict[str, Any]:
+        """The upload report, JSON-ready, as the store keeps it: counts, quality, a summary of
+        every issue, and the first `issues` issues, errors first (the JSON file has them all)."""
+        errors_first = self.issues.sort_by([("severity", "ascending", "at_start"),
+                                            ("row", "ascending", "at_start")])
         return {
             "file": self.file, "reader": self.reader, "sha256": self.sha256,
             "lab_code": self.lab_code, "country": self.country, "encoding": self.encoding,
             "counts": self.counts, "quality": self.quality,
             "quality_score": self.quality.get("score"), "summary": summary(self.issues),
+            "issues": errors_first.slice(0, issues).to_pylist(),
+            "issues_total": self.issues.num_rows,
         }
 
 
