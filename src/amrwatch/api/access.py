@@ -43,7 +43,7 @@ def scope_filter(caller: Caller, alias: str = "") -> tuple[str, list]:
     return "(TRUE)", []
 
 
-def _filters(**wanted) -> tuple[str, list]:
+def where_equal(**wanted) -> tuple[str, list]:
     """AND-clauses for the non-empty arguments (column = value)."""
     clauses = [f"{column} = ?" for column, value in wanted.items() if value not in (None, "")]
     values = [v for v in wanted.values() if v not in (None, "")]
@@ -96,27 +96,27 @@ class DataAccess:
                               guideline: str | None) -> list[dict]:
         """%R per country for one organism–antimicrobial pair: the regional map."""
         caller.require(set(Role) - {Role.LAB_SUBMITTER}, "see the regional overview")
-        where, params = _filters(mo=mo, ab=ab, year=year, guideline=guideline)
+        where, params = where_equal(mo=mo, ab=ab, year=year, guideline=guideline)
         return self._aggregate(caller, ["country"], where, params)
 
     def trend(self, caller: Caller, country: str, mo: str, ab: str,
               guideline: str | None) -> list[dict]:
         """%R per year in one country: the country page's trend with its interval band."""
         self._require_country(caller, country)
-        where, params = _filters(country=country, mo=mo, ab=ab, guideline=guideline)
+        where, params = where_equal(country=country, mo=mo, ab=ab, guideline=guideline)
         return self._aggregate(caller, ["country", "year"], where, params)
 
     def antibiogram(self, caller: Caller, country: str, year: int | None,
                     guideline: str | None) -> list[dict]:
         """Counts and %R for every organism × antimicrobial tested in a country."""
         self._require_country(caller, country)
-        where, params = _filters(country=country, year=year, guideline=guideline)
+        where, params = where_equal(country=country, year=year, guideline=guideline)
         return self._aggregate(caller, ["country", "mo", "ab"], where, params)
 
     def lab_resistance(self, caller: Caller, lab_code: str, guideline: str | None) -> list[dict]:
         """Counts and %R per organism × antimicrobial of one lab."""
         self.lab_in_detail(caller, lab_code)
-        where, params = _filters(lab_code=lab_code, guideline=guideline)
+        where, params = where_equal(lab_code=lab_code, guideline=guideline)
         return self._aggregate(caller, ["country", "mo", "ab"], where, params)
 
     def mdro_shares(self, caller: Caller, country: str, guideline: str | None) -> list[dict]:
@@ -159,7 +159,7 @@ class DataAccess:
     def most_tested(self, caller: Caller, mo: str | None = None) -> tuple[str | None, str | None]:
         """The organism–antimicrobial pair with most results in scope (for `mo`, if given)."""
         scope, params = scope_filter(caller)
-        where, extra = _filters(mo=mo)
+        where, extra = where_equal(mo=mo)
         table = self.counts.select(
             f"SELECT mo, ab FROM counts WHERE {scope}{where} GROUP BY mo, ab "
             "ORDER BY sum(n) DESC, mo, ab LIMIT 1", params + extra)
@@ -186,7 +186,7 @@ class DataAccess:
 
     def labs(self, caller: Caller, country: str | None = None) -> list[dict]:
         scope, params = scope_filter(caller)
-        where, extra = _filters(country=country)
+        where, extra = where_equal(country=country)
         sql = (f"SELECT * FROM ({queries.LABS}) l "
                f"WHERE {scope}{where} ORDER BY country, lab_code")
         return self.counts.store_query(sql, params + extra).to_pylist()

@@ -131,6 +131,33 @@ def upload(request: Request, file: Annotated[UploadFile, File()], caller: Curren
                    format)
 
 
+def _inbox(request: Request):
+    from amrwatch.api.alerts import AlertInbox
+
+    return AlertInbox(_access(request))
+
+
+@router.get("/alerts", summary="Alerts in your scope, newest first")
+def alerts(request: Request, caller: CurrentCaller, status: str | None = None,
+           severity: str | None = None, country: str | None = None, limit: int = 200) -> dict:
+    return {"alerts": _inbox(request).alerts(caller, status, severity, country, limit)}
+
+
+@router.get("/alerts/{alert_id}", summary="One alert with evidence and workflow steps")
+def alert(request: Request, alert_id: int, caller: CurrentCaller) -> dict:
+    return _inbox(request).alert(caller, alert_id)
+
+
+class AlertAction(BaseModel):
+    note: str | None = None
+
+
+@router.post("/alerts/{alert_id}/{action}", summary="Acknowledge, escalate or close an alert")
+def alert_action(request: Request, alert_id: int, action: str, caller: CurrentCaller,
+                 body: AlertAction | None = None) -> dict:
+    return _inbox(request).act(caller, alert_id, action, body.note if body else None)
+
+
 class NewUser(BaseModel):
     username: str
     password: str

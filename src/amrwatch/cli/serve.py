@@ -103,6 +103,7 @@ def bench_web(
     seconds: float = typer.Option(30.0, help="How long the users keep clicking."),
     think: float = typer.Option(0.0, help="Mean pause between a user's clicks, in seconds."),
     workdir: str = typer.Option("bench-web", help="Folder for the store built for the run."),
+    labs_per_country: int = typer.Option(3, help="Labs per country in the store built."),
 ) -> None:
     """Load test: requests/s and p95 of the overview and country pages on a live server."""
     import asyncio
@@ -115,10 +116,11 @@ def bench_web(
 
     if db is None:
         Path(workdir).mkdir(parents=True, exist_ok=True)
-        db = str(Path(workdir) / f"web-{isolates}.duckdb")
+        db = str(Path(workdir) / f"web-{isolates}-{labs_per_country}.duckdb")
         if not Path(db).exists():
             console.print(f"Building a store of {isolates:,} isolates in {db} …")
-            console.print(loadtest.build_store(Path(db), isolates))
+            console.print(loadtest.build_store(Path(db), isolates,
+                                               labs_per_country=labs_per_country))
     with _open(db) as store:
         ensure_web_tables(store)
         Accounts(store).add_user("bench", "bench-password", "regional_analyst")

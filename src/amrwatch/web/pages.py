@@ -41,6 +41,11 @@ ROLE_NAMES = {Role.LAB_SUBMITTER: N_("Lab submitter"),
 #: Values shown through `_()` in templates: sharing policies, issue severities, login refusal.
 SHOWN_VALUES = [N_("isolate"), N_("aggregate"), N_("error"), N_("warning"),
                 N_("Wrong user name or password")]
+#: Alert workflow states and severities (store migration 0003), and the action buttons.
+ALERT_STATUSES = [N_("new"), N_("acknowledged"), N_("escalated"), N_("closed")]
+SEVERITIES = [N_("critical"), N_("high"), N_("medium"), N_("low")]
+ACTION_LABELS = {"acknowledge": N_("Acknowledge"), "escalate": N_("Escalate"),
+                 "close": N_("Close")}
 
 
 def language(request: Request) -> Language:
@@ -242,3 +247,30 @@ def upload_submit(request: Request, file: Annotated[UploadFile, File()], caller:
     done = receive(request.app.state.access, caller, lab, file.filename or "upload",
                    file.file.read(), format)
     return RedirectResponse(f"/uploads/{done['outcome']['upload_id']}?stored=1", status_code=303)
+
+
+@router.get("/alerts")
+def alerts_page(request: Request, caller: CurrentCaller, status: str = "", severity: str = ""):
+    from amrwatch.api.alerts import AlertInbox
+
+    found = AlertInbox(request.app.state.access).alerts(caller, status, severity)
+    return render(request, "alerts.html", alerts=found, statuses=ALERT_STATUSES,
+                  severities=SEVERITIES, chosen={"status": status, "severity": severity})
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(request: Request, alert_id: int, caller: CurrentCaller):
+    from amrwatch.api.alerts import AlertInbox
+
+    found = AlertInbox(request.app.state.access).alert(caller, alert_id)
+    return render(request, "alert.html", alert=found, organism_name=names.organism(found["mo"]),
+                  action_labels=ACTION_LABELS)
+
+
+@router.post("/alerts/{alert_id}")
+def alert_action(request: Request, alert_id: int, caller: CurrentCaller,
+                 action: Annotated[str, Form()], note: Annotated[str, Form()] = ""):
+    from amrwatch.api.alerts import AlertInbox
+
+    AlertInbox(request.app.state.access).act(caller, alert_id, action, note or None)
+    return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
