@@ -126,5 +126,10 @@ def test_ingest_interprets_the_new_results(cli, tmp_path):
                "--report-dir", str(tmp_path / "r"), home=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "3 results interpreted under EUCAST 2025" in done.stdout
+    # A second upload is interpreted under the guidelines the store keeps, without --interpret.
+    second = cli("ingest", str(Path(__file__).parent / "fixtures" / "messages" /
+                               "micro_bundle.json"), "--lab", "AR-002", "--country", "ARG",
+                 "--db", db, "--report-dir", str(tmp_path / "r"), home=tmp_path)
+    assert "3 results interpreted under EUCAST 2025" in second.stdout, second.stderr
     status = cli("status", "--db", db, "--json", home=tmp_path)
-    assert sum(json.loads(status.stdout)["interpretations"].values()) == 3
+    assert sum(json.loads(status.stdout)["interpretations"].values()) == 6

@@ -26,8 +26,9 @@ def ingest(
                                    "from the dates, refused when ambiguous)."),
     guideline: str = typer.Option(None, "--guideline", help='Guideline the lab reports S/I/R '
                                   'under, e.g. "CLSI 2023" (checks its categories).'),
-    interpret: str = typer.Option(None, "--interpret", help='Interpret the new results under '
-                                  'this guideline, e.g. "EUCAST 2025".'),
+    interpret: str = typer.Option(None, "--interpret", help='Also interpret the new results '
+                                  'under this guideline, e.g. "EUCAST 2025" (they are always '
+                                  'interpreted under the guidelines the store already keeps).'),
     key_file: Path = typer.Option(None, "--key-file", help="The lab's pseudonymisation key "
                                   "(default: $AMRWATCH_HOME/keys/<lab>.key, created if absent)."),
     report_dir: Path = typer.Option(Path("amrwatch-reports"), "--report-dir",
@@ -72,10 +73,16 @@ def _store(result, db: str | None, interpret: str | None) -> None:
                                    result.reader, result.isolates, result.ast_results,
                                    result.report())
         console.print(outcome.message())
-        if interpret and not outcome.already_ingested:
-            summary = store.reinterpret(interpret, upload_id=outcome.upload_id)
+        if outcome.already_ingested:
+            return
+        # The new results join every interpretation the store already keeps, plus --interpret.
+        runs = {(r["guideline"], r["policy"]) for r in store.status()["interpretation_runs"]}
+        if interpret:
+            runs.add((interpret, "default"))
+        for guideline, policy in sorted(runs):
+            summary = store.reinterpret(guideline, policy, upload_id=outcome.upload_id)
             console.print(f"{summary['interpretations']:,} results interpreted under "
-                          f"{summary['guideline']}.")
+                          f"{summary['guideline']} (policy {policy}).")
 
 
 def _report_rejected_file(file: Path, lab: str, country: str, error, report_dir: Path) -> None:
