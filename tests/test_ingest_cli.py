@@ -133,3 +133,21 @@ def test_ingest_interprets_the_new_results(cli, tmp_path):
     assert "3 results interpreted under EUCAST 2025" in second.stdout, second.stderr
     status = cli("status", "--db", db, "--json", home=tmp_path)
     assert sum(json.loads(status.stdout)["interpretations"].values()) == 6
+
+
+def test_lab_settings_file_supplies_the_date_order(cli, tmp_path):
+    """truncated.txt has 14/3/2024: mdy from the lab's settings rejects it as month 14."""
+    (tmp_path / "labs").mkdir()
+    (tmp_path / "labs" / "AR-009.yaml").write_text("date_order: mdy\nguideline: CLSI 2024\n")
+    done = cli("ingest", str(CORPUS / "truncated.txt"), "--lab", "AR-009", "--country", "ARG",
+               "--dry-run", "--report-dir", str(tmp_path / "r"), home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "1 of 4 rows accepted" in done.stdout
+    overridden = cli("ingest", str(CORPUS / "truncated.txt"), "--lab", "AR-009", "--country",
+                     "ARG", "--date-order", "dmy", "--dry-run", "--report-dir",
+                     str(tmp_path / "r"), home=tmp_path)
+    assert "3 of 4 rows accepted" in overridden.stdout
+    (tmp_path / "labs" / "AR-009.yaml").write_text("date_order: month-first\n")
+    bad = cli("ingest", str(CORPUS / "truncated.txt"), "--lab", "AR-009", "--country", "ARG",
+              "--dry-run", home=tmp_path)
+    assert bad.returncode == 2 and "date_order" in bad.stderr and "Traceback" not in bad.stderr

@@ -37,11 +37,20 @@ def ingest(
                                 "names, birth dates or raw patient ids."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; store nothing."),
 ) -> None:
-    """Read a lab's file, validate every row, pseudonymise patients and store accepted rows."""
+    """Read a lab's file, validate every row, pseudonymise patients and store accepted rows.
+
+    Settings a lab always uses (date order, guideline, mapping, format) can be written once in
+    $AMRWATCH_HOME/labs/<lab>.yaml; options given here win.
+    """
     from amrwatch.errors import InputError
     from amrwatch.ingest import read_upload
+    from amrwatch.ingest.labsettings import lab_settings
     from amrwatch.ingest.pseudonymise import key_path, load_or_create_key
     from amrwatch.ingest.report import print_report, write_reports
+
+    saved = lab_settings(lab)  # the command line wins over the lab's settings file
+    format, mapping = format or saved.format, mapping or saved.mapping
+    date_order, guideline = date_order or saved.date_order, guideline or saved.guideline
 
     key, created = load_or_create_key(key_file or key_path(lab))
     if created:
