@@ -166,3 +166,29 @@ def test_upload_a_whonet_file_and_see_its_report(browser, server, whonet_dir, tm
     page.goto(f"{server}/countries/MEX")
     assert "Something went wrong" in page.locator("h1").inner_text()
     page.close()
+
+
+AXE = Path(__file__).parent / "fixtures" / "web" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize("path", ["/login", "/overview", "/countries/BRA", "/labs/BR-A",
+                                  "/upload", "/alerts"])
+def test_pages_pass_the_wcag_checks_of_axe_core(browser, server, path):
+    """WCAG 2.1 A and AA rules of axe-core (contrast, labels, landmarks, names, language)."""
+    context = browser.new_context(bypass_csp=True)  # to inject the checker, tests only
+    page = context.new_page()
+    if path != "/login":
+        page.goto(f"{server}/login")
+        page.get_by_label("User name").fill("admin")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state("networkidle")
+    page.goto(server + path)
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    problems = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+                for v in result["violations"]]
+    assert not problems, problems
+    context.close()

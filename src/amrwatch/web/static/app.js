@@ -93,7 +93,13 @@ function draw(id, spec) {
   const target = document.getElementById(id);
   if (!target || typeof vegaEmbed === "undefined") return;
   vegaEmbed(target, spec, { actions: false, renderer: "svg" })
-    .then(() => target.setAttribute("data-rendered", "true"))
+    .then(() => {
+      // The container carries role="img" and a label, and a table gives the same figures:
+      // the drawing itself is hidden from screen readers rather than read as unnamed images.
+      const svg = target.querySelector("svg");
+      if (svg) svg.setAttribute("aria-hidden", "true");
+      target.setAttribute("data-rendered", "true");
+    })
     .catch((error) => {
       target.textContent = String(error);
     });
