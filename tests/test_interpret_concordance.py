@@ -32,7 +32,7 @@ def test_policy_amr_agrees_with_amr_as_sir(fixture: Path) -> None:
         agree += pc.sum(same).as_py() or 0
         total += rows.num_rows
         disagreements += result.filter(pc.invert(same)).slice(0, 5).to_pylist()
-    assert total > 2000
+    assert total >= 500
     assert agree / total >= 0.999, disagreements
 
 
