@@ -38,7 +38,8 @@ READ_FILES = {
     "latin1.txt": (3, 8, {("encoding_converted", None, None)}),
     "utf16.txt": (3, 8, {("encoding_converted", None, None)}),
     "utf8_bom.csv": (3, 8, set()),
-    "unknown_codes.txt": (3, 9, {("not_an_isolate", 4, "ORGANISM"),("unknown_code", 1, "SEX"), ("unknown_code", 1, "SPEC_TYPE"),
+    "unknown_codes.txt": (3, 9, {("not_an_isolate", 4, "ORGANISM"),
+                                 ("unknown_code", 1, "SEX"), ("unknown_code", 1, "SPEC_TYPE"),
                                  ("unknown_organism", 2, "ORGANISM"),
                                  ("unknown_antimicrobial", 1, "QQQ_ND10")}),
     "impossible_values.txt": (2, 4, {

@@ -18,18 +18,19 @@ def ingest(
     file: Path = typer.Argument(..., help="The lab's export: WHONET, CSV/Excel, FHIR JSON, HL7."),
     lab: str = typer.Option(..., "--lab", help="Laboratory code, e.g. AR-001."),
     country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-3 code, e.g. ARG."),
-    format: str = typer.Option(None, "--format", help=f"{FORMATS} (default: recognised)."),
-    mapping: Path = typer.Option(None, "--mapping", help="YAML mapping of a LIS CSV/Excel file."),
-    db: str = typer.Option(None, "--db", help="Store: DuckDB file or postgresql:// URL "
+    format: str | None = typer.Option(None, "--format", help=f"{FORMATS} (default: recognised)."),
+    mapping: Path | None = typer.Option(None, "--mapping",
+                                        help="YAML mapping of a LIS CSV/Excel file."),
+    db: str | None = typer.Option(None, "--db", help="Store: DuckDB file or postgresql:// URL "
                            "(default: $AMRWATCH_DB, else amrwatch.duckdb here)."),
-    date_order: str = typer.Option(None, "--date-order", help="dmy, mdy or ymd (default: read "
-                                   "from the dates, refused when ambiguous)."),
-    guideline: str = typer.Option(None, "--guideline", help='Guideline the lab reports S/I/R '
-                                  'under, e.g. "CLSI 2023" (checks its categories).'),
-    interpret: str = typer.Option(None, "--interpret", help='Also interpret the new results '
+    date_order: str | None = typer.Option(None, "--date-order", help="dmy, mdy or ymd (default: "
+                                          "read from the dates, refused when ambiguous)."),
+    guideline: str | None = typer.Option(None, "--guideline", help='Guideline the lab reports '
+                                         'S/I/R under, e.g. "CLSI 2023" (checks its categories).'),
+    interpret: str | None = typer.Option(None, "--interpret", help='Also interpret the new results '
                                   'under this guideline, e.g. "EUCAST 2025" (they are always '
                                   'interpreted under the guidelines the store already keeps).'),
-    key_file: Path = typer.Option(None, "--key-file", help="The lab's pseudonymisation key "
+    key_file: Path | None = typer.Option(None, "--key-file", help="The lab's pseudonymisation key "
                                   "(default: $AMRWATCH_HOME/keys/<lab>.key, created if absent)."),
     report_dir: Path = typer.Option(Path("amrwatch-reports"), "--report-dir",
                                     help="Folder for the JSON and HTML reports."),
@@ -115,8 +116,8 @@ def pseudonymise(
     key_file: Path = typer.Option(..., "--key-file", help="The lab's secret key (created if "
                                   "absent; keep it at the lab and back it up)."),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the pseudonymised copy."),
-    mapping: Path = typer.Option(None, "--mapping", help="YAML mapping of a LIS file."),
-    date_order: str = typer.Option(None, "--date-order", help="dmy, mdy or ymd."),
+    mapping: Path | None = typer.Option(None, "--mapping", help="YAML mapping of a LIS file."),
+    date_order: str | None = typer.Option(None, "--date-order", help="dmy, mdy or ymd."),
 ) -> None:
     """Run at the lab: replace patient ids by keyed pseudonyms, drop names, birth dates and
     comments, and turn birth dates into ages, before a file leaves the laboratory."""

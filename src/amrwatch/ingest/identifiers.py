@@ -2,11 +2,12 @@
 
 Takes an Arrow table, with amrwatch field names (a reader's `fields`) or a lab's own column names
 (WHONET codes or names such as FIRST_NAME, "Last name", DATE_BIRTH, and the usual EN/ES/PT/FR
-headers of data/identifier_columns.tsv such as "apellido", "nome", "fecha_nacimiento"); gives one finding per column
-that still carries names, birth dates, free-text comments or raw (not yet pseudonymised) patient
-ids. A hub that receives files from labs over the network reads them with `strict=True`, which
-rejects such a file (reason `identifiers_present`) instead of silently cleaning it: the
-identifiers should never have left the laboratory (`amrwatch pseudonymise` runs there).
+headers of data/identifier_columns.tsv such as "apellido", "nome", "fecha_nacimiento"); gives
+one finding per column that still carries names, birth dates, free-text comments or raw (not yet
+pseudonymised) patient ids. A hub that receives files from labs over the network reads them
+with `strict=True`, which rejects such a file (reason `identifiers_present`) instead of silently
+cleaning it: the identifiers should never have left the laboratory (`amrwatch pseudonymise`
+runs there).
 """
 
 from __future__ import annotations

@@ -21,7 +21,9 @@ _RESULT = (
     r"(?P<category>(?i:SDD|S-DD|NS|NI|NWT|WT|S|I|R))?\s*$"
 )
 _COMPARATORS = {"≤": "<=", "≥": ">=", "=<": "<=", "=>": ">="}
-_AGE = r"^\s*(?P<number>[0-9]+(?:[.,][0-9]+)?)\s*(?P<unit>(?i:[ydwm]|years?|a(?:ños|nos)?|months?|meses|weeks?|semanas|days?|d[ií]as))?\s*$"
+_AGE = (r"^\s*(?P<number>[0-9]+(?:[.,][0-9]+)?)\s*"
+        r"(?P<unit>(?i:[ydwm]|years?|a(?:ños|nos)?|months?|meses|weeks?|semanas|days?|d[ií]as))?"
+        r"\s*$")
 _AGE_UNIT = {"y": 1.0, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25, "a": 1.0, "s": 7 / 365.25}
 MAX_AGE = 120.0
 
