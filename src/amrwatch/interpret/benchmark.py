@@ -41,7 +41,7 @@ def workload(rows: int, seed: int = 2026) -> pa.Table:
     s = np.array(catalogue.column("s").to_pylist(), dtype=float)
     # every (pair, dilution step -3..3, operator) text once: ~100,000 distinct strings
     steps = np.arange(-3, 4)
-    texts = []
+    texts: list[str] = []
     for p in range(n_pairs):
         for step in steps:
             number = f"{round(s[p] * 2.0 ** step, 4):g}" if is_mic[p] \

@@ -40,15 +40,11 @@ class BreakpointSource:
     candidate_keys: Callable[[pa.Table], pa.Table]  # (mo) -> (mo, key, key_rank)
 
     def years(self) -> dict[str, list[int]]:
-        rel = duckdb.sql("SELECT organisation, list(DISTINCT year ORDER BY year) AS years "
-                         "FROM rows GROUP BY organisation", connection=_con(self.rows))
-        return {org: list(years) for org, years in rel.fetchall()}
-
-
-def _con(rows: pa.Table) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.register("rows", rows)
-    return con
+        con = duckdb.connect()
+        con.register("rows", self.rows)
+        found = con.execute("SELECT organisation, list(DISTINCT year ORDER BY year) AS years "
+                            "FROM rows GROUP BY organisation").fetchall()
+        return {org: list(years) for org, years in found}
 
 
 @cache

@@ -31,11 +31,11 @@ def distinct_rows(data: pa.Table) -> tuple[pa.Table, pa.ChunkedArray]:
     # Arrow keeps one dictionary across the chunks of a column, so codes agree between chunks.
     with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1)) as pool:
         encoded = list(pool.map(_codes, [data.column(n) for n in names]))
-    key, cardinality = None, 1
-    for codes, size in encoded:
-        if key is not None and cardinality * size >= _KEY_LIMIT:
+    key, cardinality = encoded[0]
+    for codes, size in encoded[1:]:
+        if cardinality * size >= _KEY_LIMIT:
             key, cardinality = _compact(key)
-        key = codes if key is None else key * size + codes
+        key = key * size + codes
         cardinality *= size
     combo = pc.dictionary_encode(pa.array(key))
     representative = np.empty(len(combo.dictionary), dtype=np.int64)

@@ -79,7 +79,7 @@ def _condition(term: dict, columns: list[str]) -> str:
 
 def _rule_sql(code: str, rule: dict, columns: list[str]) -> str:
     isolate = ", ".join(f'm."{c}"' for c in ("lab_code", "isolate_id") if c in columns)
-    terms = rule.get("when_all") or rule.get("when_any")
+    terms = rule.get("when_all") or rule.get("when_any") or []
     joiner = " AND " if "when_all" in rule else " OR "
     having = joiner.join(_condition(t, columns) for t in terms)
     organisms = ", ".join(f"'{o}'" for o in rule["organisms"])
