@@ -80,7 +80,7 @@ def test_ingest_stores_reports_and_is_idempotent(cli, tmp_path):
             "ARG", "--db", db, "--report-dir", str(tmp_path / "reports")]
     first = cli_process(*args, home=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "2 of 8 rows accepted" in first.stdout
+    assert "2 of 8 isolates accepted (6 of 8 rows rejected)" in first.stdout
     assert "stored 2 of 2 isolates" in first.stdout
     report = json.loads((tmp_path / "reports" / "impossible_values.txt.report.json").read_text())
     assert report["counts"]["rows_rejected"] == 6
@@ -142,11 +142,11 @@ def test_lab_settings_file_supplies_the_date_order(cli, tmp_path):
     done = cli("ingest", str(CORPUS / "truncated.txt"), "--lab", "AR-009", "--country", "ARG",
                "--dry-run", "--report-dir", str(tmp_path / "r"), home=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "1 of 4 rows accepted" in done.stdout
+    assert "1 of 3 isolates accepted (3 of 4 rows rejected)" in done.stdout
     overridden = cli("ingest", str(CORPUS / "truncated.txt"), "--lab", "AR-009", "--country",
                      "ARG", "--date-order", "dmy", "--dry-run", "--report-dir",
                      str(tmp_path / "r"), home=tmp_path)
-    assert "3 of 4 rows accepted" in overridden.stdout
+    assert "3 of 3 isolates accepted (1 of 4 rows rejected)" in overridden.stdout
     (tmp_path / "labs" / "AR-009.yaml").write_text("date_order: month-first\n")
     bad = cli("ingest", str(CORPUS / "truncated.txt"), "--lab", "AR-009", "--country", "ARG",
               "--dry-run", home=tmp_path)

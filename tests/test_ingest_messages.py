@@ -128,6 +128,8 @@ def test_lis_long_layout_with_value_maps(tmp_path):
         ("M1/Escherichia coli", "CIP", "DISK", "25", "S"),
         ("M2/Klebsiella pneumoniae", "CRO", None, "S", "S")}
     assert set(result.ast_results["source_row"].to_pylist()) == {1, 2, 3}
+    counts = result.counts
+    assert (counts["rows_read"], counts["rows_rejected"], counts["isolates_read"]) == (3, 0, 2)
 
 
 @pytest.mark.shared

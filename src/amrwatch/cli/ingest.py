@@ -106,7 +106,8 @@ def _report_rejected_file(file: Path, lab: str, country: str, error, report_dir:
     issues.add(reason, column=error.context.get("columns"), message=error.message)
     report = {"file": file.name, "reader": None, "sha256": None, "lab_code": lab,
               "country": country, "encoding": None, "quality": None,
-              "counts": dict.fromkeys(("rows_read", "isolates_accepted", "rows_rejected",
+              "counts": dict.fromkeys(("rows_read", "isolates_read", "isolates_accepted",
+                                       "rows_rejected",
                                        "results_read", "results_accepted"), 0)}
     write_reports(report, issues.table(), report_dir)
 

@@ -116,7 +116,8 @@ def apply_mapping(table: pa.Table, rows_read: int, mapping: Mapping, options: Re
     report_unused(table, unused, issues)
     return RawUpload(reader=reader, fields=fields, tests=tests, rows_read=rows_read,
                      encoding=encoding, date_order=options.date_order or mapping.date_order,
-                     columns=by_field, unused=table.select(unused))
+                     columns=by_field, unused=table.select(unused),
+                     rows_are_isolates=mapping.layout == "wide")
 
 
 def _used(mapping: Mapping, tests: pa.Table) -> set[str]:

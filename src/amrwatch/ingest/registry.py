@@ -61,6 +61,7 @@ class RawUpload:
     date_order: str | None = None  # the order the source fixes (ISO, HL7: "ymd"), if any
     columns: dict[str, str] = field(default_factory=dict)  # field -> source column, for issues
     unused: pa.Table | None = None  # columns not stored (strict mode checks them for identifiers)
+    rows_are_isolates: bool = True  # False for a long layout: several rows make one isolate
 
 
 class Reader(Protocol):

@@ -131,7 +131,8 @@ def print_report(report: dict[str, Any], issues: pa.Table, console: Any, limit: 
     counts = report["counts"]
     console.print(
         f"[bold]{report['file']}[/] ({report['reader']}, {report.get('encoding') or '-'}): "
-        f"{counts['isolates_accepted']:,} of {counts['rows_read']:,} rows accepted as isolates, "
+        f"{counts['isolates_accepted']:,} of {counts['isolates_read']:,} isolates accepted "
+        f"({counts['rows_rejected']:,} of {counts['rows_read']:,} rows rejected), "
         f"{counts['results_accepted']:,} of {counts['results_read']:,} antimicrobial results."
     )
     quality = report.get("quality") or {}

@@ -110,8 +110,9 @@ def read_upload(path: Path | str, format: str | None = None,
     checked = quality.check_against_guideline(isolates, ast, lab_guideline, issues)
     table = issues.table()
     counts = {
-        "rows_read": upload.rows_read, "isolates_accepted": isolates.num_rows,
-        "rows_rejected": upload.rows_read - isolates.num_rows,
+        "rows_read": upload.rows_read, "rows_rejected": _rows_rejected(upload, isolates),
+        "isolates_read": upload.fields.num_rows, "isolates_accepted": isolates.num_rows,
+        "isolates_rejected": upload.fields.num_rows - isolates.num_rows,
         "results_read": upload.tests.num_rows, "results_accepted": ast.num_rows,
         "results_rejected": upload.tests.num_rows - ast.num_rows,
         "results_of_rejected_rows": of_rejected,
@@ -123,6 +124,17 @@ def read_upload(path: Path | str, format: str | None = None,
         country=country, encoding=upload.encoding, isolates=isolates, ast_results=ast,
         issues=table, quality=quality.score(isolates, ast, table, today, checked), counts=counts,
     )
+
+
+def _rows_rejected(upload: RawUpload, isolates: pa.Table) -> int:
+    """Rows of the file that reached the store neither as an isolate nor as one of its results
+    (a long layout spreads one isolate over several rows)."""
+    if upload.rows_are_isolates:
+        return upload.rows_read - isolates.num_rows
+    of_accepted = pc.is_in(upload.tests["isolate_row"], isolates["source_row"])
+    kept = pc.unique(pa.chunked_array([upload.tests["source_row"].filter(of_accepted),
+                                       isolates["source_row"]]))
+    return upload.rows_read - len(kept)
 
 
 def _check_settings(lab: str, country: str, date_order: str | None) -> None:
