@@ -14,12 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from amrwatch.errors import InputError
 from amrwatch.interpret import breakpoints, rules
-from amrwatch.interpret.policy import Settings, settings
+from amrwatch.interpret.policy import settings
 from amrwatch.interpret.rows import REQUIRED
 from amrwatch.interpret.run import Run
 from amrwatch.schemas import INTERPRETATION
@@ -32,7 +31,7 @@ def interpret(table: Any, guideline: str = "EUCAST 2025", policy: str = "default
     _check_columns(data)
     run = _run(None if source is None else str(source), guideline, policy, capped_mic_handling)
     columns = run.interpret_rows(data)
-    result = _append(data, columns, run.settings)
+    result = _append(data, columns)
     return rules.apply_expert_rules(result, run) if run.settings["expert_rules"] else result
 
 
@@ -78,17 +77,8 @@ def _check_columns(data: pa.Table) -> None:
         )
 
 
-def _append(data: pa.Table, columns: dict[str, pa.ChunkedArray], run: Settings) -> pa.Table:
+def _append(data: pa.Table, columns: dict[str, pa.ChunkedArray]) -> pa.Table:
     result = data
     for field in INTERPRETATION:
-        column = columns[field.name] if field.name in columns else pa.chunked_array(
-            [_repeat(run.guideline, len(chunk)) for chunk in columns["reason"].chunks],
-            type=pa.string())
-        result = result.append_column(field, column)
+        result = result.append_column(field, columns[field.name])
     return result
-
-
-def _repeat(text: str, n: int) -> pa.Array:
-    """n copies of one string, built without a Python list."""
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int8)),
-                                          pa.array([text])).cast(pa.string())

@@ -35,7 +35,8 @@ def distinct_rows(data: pa.Table) -> tuple[pa.Table, pa.ChunkedArray]:
     for codes, size in encoded[1:]:
         if cardinality * size >= _KEY_LIMIT:
             key, cardinality = _compact(key)
-        key = key * size + codes
+        key *= size  # in place: at 10 million rows every extra array is 80 MB of memory traffic
+        key += codes
         cardinality *= size
     combo = pc.dictionary_encode(pa.array(key))
     representative = np.empty(len(combo.dictionary), dtype=np.int64)
@@ -57,7 +58,7 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     if not chunks:
         return np.zeros(0, dtype=np.int64), 1
     codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
-    return codes.astype(np.int64, copy=False), max(len(chunks[-1].dictionary), 1)
+    return codes.astype(np.int64), max(len(chunks[-1].dictionary), 1)  # a fresh, writable copy
 
 
 def _rechunk(indices: pa.Array, like: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -67,11 +68,16 @@ def _rechunk(indices: pa.Array, like: pa.ChunkedArray) -> pa.ChunkedArray:
                             type=indices.type)
 
 
-def spread(answers: pa.Array, combo_of_row: pa.ChunkedArray) -> pa.ChunkedArray:
-    """answers[combo_of_row] as strings; a dictionary cast copies strings ~10x faster than take."""
-    return pa.chunked_array(
-        [pa.DictionaryArray.from_arrays(chunk, answers).cast(pa.string())
-         for chunk in combo_of_row.chunks], type=pa.string())
+def spread(answers: pa.Table, combo_of_row: pa.ChunkedArray) -> dict[str, pa.ChunkedArray]:
+    """Every column of `answers` (one row per combination) taken to every row, as strings, the
+    columns in parallel; a dictionary cast copies strings ~10x faster than `take`."""
+    def one(name: str) -> pa.ChunkedArray:
+        values = answers.column(name).combine_chunks()
+        return pa.chunked_array([pa.DictionaryArray.from_arrays(chunk, values).cast(pa.string())
+                                 for chunk in combo_of_row.chunks], type=pa.string())
+
+    with ThreadPoolExecutor(min(answers.num_columns, os.cpu_count() or 1)) as pool:
+        return dict(zip(answers.column_names, pool.map(one, answers.column_names), strict=True))
 
 
 def unique_text(combos: pa.Table, name: str) -> pa.Array:
@@ -81,8 +87,6 @@ def unique_text(combos: pa.Table, name: str) -> pa.Array:
 def _compact(key: np.ndarray) -> tuple[np.ndarray, int]:
     encoded = pc.dictionary_encode(pa.array(key))
     return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
-
-
 
 
 def as_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:

@@ -2,7 +2,7 @@
 
 Takes validated `Settings` and a `BreakpointSource`; holds one in-memory DuckDB database with the
 run's breakpoint rows (policy filters applied), the code maps and the vocabularies. Gives
-`interpret_rows(table)` -> {sir, reason, breakpoint_id} columns aligned with the rows.
+`interpret_rows(table)` -> {sir, reason, breakpoint_id, guideline} columns aligned with the rows.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class Run:
 
     # --- the rows ------------------------------------------------------------------------
     def interpret_rows(self, data: pa.Table) -> dict[str, pa.ChunkedArray]:
-        """sir, reason, breakpoint_id for every row of `data` (chunked like `data`)."""
+        """sir, reason, breakpoint_id, guideline for every row of `data` (chunked like `data`)."""
         combos, combo_of_row = distinct_rows(data)
         con = self.db.cursor()
         try:
@@ -104,8 +104,9 @@ class Run:
             answers = self._interpret_combos(con, combos)
         finally:
             con.close()
-        return {name: spread(answers.column(name).combine_chunks(), combo_of_row)
-                for name in ("sir", "reason", "breakpoint_id")}
+        answers = answers.select(["sir", "reason", "breakpoint_id"]).append_column(
+            "guideline", pa.array([self.settings.guideline] * answers.num_rows, pa.string()))
+        return spread(answers, combo_of_row)
 
     def _interpret_combos(self, con: duckdb.DuckDBPyConnection, combos: pa.Table) -> pa.Table:
         con.register("raw", combos)
