@@ -112,7 +112,9 @@ def test_lis_long_layout_with_value_maps(tmp_path):
         "microorganismo;antibiotico;resultado;interpretacion;metodo\n"
         "M1;HC1;H;45;14/03/2024;10/03/2024;HEMO;UCI;Escherichia coli;Ampicilina;>=32;R;CIM\n"
         "M1;HC1;H;45;14/03/2024;10/03/2024;HEMO;UCI;Escherichia coli;Ciprofloxacino;25;S;DISCO\n"
-        "M2;HC2;M;3 meses;2/04/2024;;URO;AMB;Klebsiella pneumoniae;Ceftriaxona;;S;\n",
+        "M2;HC2;M;3 meses;2/04/2024;;URO;AMB;Klebsiella pneumoniae;Ceftriaxona;;S;\n"
+        # the same isolate, its sex left blank on this test row: still one isolate
+        "M2;HC2;;3 meses;2/04/2024;;URO;AMB;Klebsiella pneumoniae;Gentamicina;1;S;CIM\n",
         encoding="utf-8")
     result = read_upload(path, mapping=shipped_mapping("whonet_style_lis"), lab="AR-001",
                          country="ARG", key=KEY)
@@ -126,10 +128,11 @@ def test_lis_long_layout_with_value_maps(tmp_path):
             for r in result.ast_results.to_pylist()} == {
         ("M1/Escherichia coli", "AMP", "MIC", ">=32", "R"),
         ("M1/Escherichia coli", "CIP", "DISK", "25", "S"),
-        ("M2/Klebsiella pneumoniae", "CRO", None, "S", "S")}
-    assert set(result.ast_results["source_row"].to_pylist()) == {1, 2, 3}
+        ("M2/Klebsiella pneumoniae", "CRO", None, "S", "S"),
+        ("M2/Klebsiella pneumoniae", "GEN", "MIC", "1", "S")}
+    assert set(result.ast_results["source_row"].to_pylist()) == {1, 2, 3, 4}
     counts = result.counts
-    assert (counts["rows_read"], counts["rows_rejected"], counts["isolates_read"]) == (3, 0, 2)
+    assert (counts["rows_read"], counts["rows_rejected"], counts["isolates_read"]) == (4, 0, 2)
 
 
 @pytest.mark.shared

@@ -12,7 +12,6 @@ import io
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -163,19 +162,31 @@ def _wide_tests(table: pa.Table, mapping: Mapping, issues: Issues) -> pa.Table:
                             pa.repeat(pa.scalar(spec.coding), len(tests)))
 
 
+#: What identifies an isolate in a long layout, in order of trust: the lab's isolate id; its
+#: specimen number with isolate number and organism; else every isolate field together.
+ISOLATE_KEYS = (("isolate_id",), ("specimen_number", "isolate_number", "organism"))
+
+
 def _long(table: pa.Table, fields: pa.Table, mapping: Mapping) -> tuple[pa.Table, pa.Table]:
-    """One isolate per distinct combination of its fields, at its first row; one test per row."""
+    """One isolate per isolate key, located at its first row, each field its first non-empty
+    value (a field left blank on one test row does not split the isolate); one test per row."""
     spec = mapping.results
     assert spec is not None  # load_mapping guarantees it
+    names = [n for n in fields.column_names if n != "source_row"]
+    key = next(([k for k in keys if k in names] for keys in ISOLATE_KEYS if keys[0] in names),
+               names)
     con = in_memory_duckdb()
     con.register("fields", fields)
-    names = ", ".join(f'"{n}"' for n in fields.column_names if n != "source_row")
-    digests = con.sql(f"SELECT hash({names}) AS h FROM fields ORDER BY source_row"
-                      ).to_arrow_table()["h"].to_numpy()
-    con.close()
-    first = first_of_group(digests)
+    digests = con.sql(f"SELECT hash({', '.join(_quoted(key))}) AS h FROM fields "
+                      "ORDER BY source_row").to_arrow_table()["h"].to_numpy()
     rows = fields["source_row"].to_numpy()
-    isolate_rows = pa.array(rows[first])
+    isolate_rows = pa.array(rows[first_of_group(digests)])
+    con.register("grouped", fields.append_column("isolate_row", isolate_rows))
+    firsts = ", ".join(f'first({c} ORDER BY source_row) FILTER (WHERE {c} IS NOT NULL) AS {c}'
+                       for c in _quoted(names))
+    isolates = con.sql(f"SELECT isolate_row AS source_row, {firsts} FROM grouped "
+                       "GROUP BY isolate_row ORDER BY isolate_row").to_arrow_table()
+    con.close()
     n = table.num_rows
 
     def column(name: str | None) -> pa.Array:
@@ -196,7 +207,11 @@ def _long(table: pa.Table, fields: pa.Table, mapping: Mapping) -> tuple[pa.Table
         column(spec.interpretation) if spec.value else pa.nulls(n, pa.string()),
     ], schema=TESTS)
     tests = tests.filter(pc.or_(pc.is_valid(tests["value"]), pc.is_valid(tests["lab_sir"])))
-    return fields.filter(pa.array(first == np.arange(len(rows)))), tests
+    return isolates.cast(fields.schema), tests
+
+
+def _quoted(names: list[str]) -> list[str]:
+    return ['"' + name.replace('"', '""') + '"' for name in names]
 
 
 register(CsvReader())
