@@ -62,6 +62,20 @@ def test_fhir_results_linked_by_has_member_or_specimen(tmp_path):
     assert unlinked["row"].to_pylist() == [8]
 
 
+def test_fhir_outpatient_encounter_means_community_origin(tmp_path):
+    """Encounter.class AMB (ambulatory, HL7 v3 ActCode) and no admission date: community."""
+    bundle = json.loads((MESSAGES / "micro_bundle.json").read_text())
+    bundle["entry"].append({"fullUrl": "urn:uuid:11111111-0000-4000-8000-000000000099",
+                            "resource": {"resourceType": "Encounter", "status": "finished",
+                                         "class": {"code": "AMB"}}})
+    bundle["entry"][4]["resource"]["encounter"] = {
+        "reference": "urn:uuid:11111111-0000-4000-8000-000000000099"}
+    path = tmp_path / "amb.json"
+    path.write_text(json.dumps(bundle))
+    result = read_upload(path, lab="AR-001", country="ARG", key=KEY)
+    assert result.isolates["origin"].to_pylist() == ["community"]
+
+
 def test_fhir_preliminary_result_is_not_stored(tmp_path):
     bundle = json.loads((MESSAGES / "micro_bundle.json").read_text())
     bundle["entry"][5]["resource"]["status"] = "preliminary"

@@ -162,6 +162,7 @@ def _isolate_fields(row: int, obs: Any, index: dict[str, Any]) -> dict[str, Any]
         "specimen_type": _code(primary.type, _SNOMED) or _code(primary.type) if primary else None,
         "admission_date": str(encounter.period.start) if encounter and encounter.period and
         encounter.period.start else None,
+        "patient_type": encounter.class_fhir.code if encounter and encounter.class_fhir else None,
         "organism": _code(obs.valueCodeableConcept, _SNOMED) or _code(obs.valueCodeableConcept),
     }
 
