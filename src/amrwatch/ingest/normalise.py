@@ -22,7 +22,7 @@ from amrwatch.ingest.dates import infer_order, parse_dates
 from amrwatch.ingest.duplicates import duplicate_rows, in_memory_duckdb, rank_in_group
 from amrwatch.ingest.pseudonymise import pseudonymise
 from amrwatch.ingest.registry import IDENTIFIER_FIELDS, RawUpload
-from amrwatch.ingest.report import Issues
+from amrwatch.ingest.report import Issues, reasons
 from amrwatch.ingest.values import MAX_AGE, parse_ages
 from amrwatch.schemas import ISOLATE
 
@@ -127,8 +127,6 @@ def _specimen_dates(frame: Frame, order: str | None, ctx: Context,
 
 
 def _meaning(reason: str) -> str:
-    from amrwatch.ingest.report import reasons
-
     return reasons()[reason]["meaning"].lower()
 
 
