@@ -25,9 +25,13 @@ CASES = {
     "farrington_noufaily": Farrington(),
     "farrington_muan": Farrington(threshold_method="muan"),
     "farrington_original": Farrington(**ORIGINAL),
+    "farrington_rdefault": Farrington(  # surveillance's own defaults
+        p_threshold_trend=0.05, no_periods=1, past_weeks_not_included=None,
+        threshold_method="delta"),
     "ears_c1": EarsC(method="C1"),
     "ears_c2": EarsC(method="C2"),
     "ears_c3": EarsC(method="C3"),
+    "ears_c2_b10": EarsC(method="C2", baseline=10, alpha=0.05, min_sigma=0.5),
     "cusum_standard": Cusum(monitor_from=261),
     "cusum_rossi": Cusum(trans="rossi", monitor_from=261),
     "cusum_anscombe": Cusum(trans="anscombe", monitor_from=261),
