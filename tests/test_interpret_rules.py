@@ -86,3 +86,12 @@ def test_reason_codes_used_in_the_engine_are_in_the_catalogue() -> None:
 def test_vocabulary_and_levels_files_parse() -> None:
     assert len(read_yaml("amr_mic_levels.yaml")["levels"]) == 371  # AMR 3.0.0 as.mic levels
     assert "non-meningitis" in [s.lower() for s in read_yaml("vocabulary.yaml")["site_priority"]]
+
+
+def test_every_reason_is_described_in_the_four_languages() -> None:
+    from amrwatch.interpret.reasons import LANGUAGES, describe
+
+    for code in REASONS:
+        texts = {language: describe(code, language) for language in LANGUAGES}
+        assert all(texts.values()) and len(set(texts.values())) == 4, code
+    assert describe("missing_value", "de") == REASONS["missing_value"]

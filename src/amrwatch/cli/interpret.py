@@ -5,6 +5,7 @@ Also registers `amrwatch bench interpret` (rows/s and peak memory, in memory and
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def interpret_command(
                                           "(default: the bundled AMR breakpoints)."),
     summary: bool = typer.Option(False, "--summary",
                                  help="Print how many results got each category and reason."),
+    language: str = typer.Option(None, help="Language of the summary: es, pt, en or fr "
+                                            "(default: from LANG, else English)."),
 ) -> None:
     """Interpret every MIC and zone diameter in INPUT; every row gets a category or a reason."""
     from amrwatch.interpret import interpret
@@ -47,19 +50,20 @@ def interpret_command(
     console.print(f"Interpreted {result.num_rows:,} results under {guideline} "
                   f"(policy {policy}) in {time.perf_counter() - start:.1f} s -> {output}")
     if summary:
-        console.print(_summary(result))
+        console.print(_summary(result, language or os.environ.get("LANG", "en")[:2]))
 
 
-def _summary(result) -> Table:
+def _summary(result, language: str) -> Table:
     """Counts per reason and category, largest first, with what each reason means."""
-    from amrwatch.interpret.reasons import REASONS
+    from amrwatch.interpret.reasons import describe
 
     counts = result.group_by(["reason", "sir"]).aggregate([("reason", "count")])
     rows = sorted(counts.to_pylist(), key=lambda r: -r["reason_count"])
     view = Table("reason", "category", "results", "share", "what it means")
     for row in rows:
         view.add_row(row["reason"], row["sir"] or "-", f"{row['reason_count']:,}",
-                     f"{row['reason_count'] / max(result.num_rows, 1):.1%}", REASONS[row["reason"]])
+                     f"{row['reason_count'] / max(result.num_rows, 1):.1%}",
+                     describe(row["reason"], language))
     return view
 
 
