@@ -14,6 +14,9 @@ from amrwatch.errors import StoreError
 from amrwatch.store.backend import Backend, Params
 
 
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group size
+
+
 class DuckDBBackend(Backend):
     dialect = "duckdb"
 
@@ -62,7 +65,10 @@ class DuckDBBackend(Backend):
             raise self._failed(error, sql) from error
 
     def append(self, table: str, data: pa.Table) -> None:
-        # BY NAME: the Arrow columns are matched to the table's columns by name, not position.
+        # Batches of one DuckDB row group let DuckDB scan and write them in parallel (one giant
+        # chunk is inserted by one thread: 1.7x slower in `amrwatch bench ingest`). BY NAME:
+        # the Arrow columns are matched to the table's columns by name, not position.
+        data = pa.Table.from_batches(data.to_batches(max_chunksize=ROW_GROUP_ROWS), data.schema)
         self.con.register("_amrwatch_append", data)
         try:
             self.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _amrwatch_append")
