@@ -180,3 +180,11 @@ def test_dictionary_encoded_input_gives_the_same_result() -> None:
     result = interpret(encoded, guideline="EUCAST 2025")
     assert result.select(["sir", "reason", "breakpoint_id"]).equals(
         plain.select(["sir", "reason", "breakpoint_id"]))
+
+
+def test_amr_policy_ignores_the_site_column() -> None:
+    """AMR 3.0.0 as.sir() has no site argument: CLSI 2025 S. pneumoniae penicillin always takes the
+    first row (meningitis, row #20887), whatever the site says."""
+    rows = ast("Streptococcus pneumoniae", "PEN", "MIC", ["2", "2"], site=["Non-meningitis", None])
+    assert sir(rows, guideline="CLSI 2025", policy="amr") == ["R", "R"]
+    assert sir(rows, guideline="CLSI 2025") == ["S", "S"]

@@ -28,7 +28,7 @@ SELECT c.combo_id, c.uti AS combo_uti, b.*,
         WHEN c.uti = FALSE AND '{selection}' = 'amrwatch' THEN NOT b.uti
         ELSE TRUE END) AS uti_ok,
   CASE WHEN c.uti AND b.uti THEN -2
-       WHEN c.site IS NOT NULL AND list_contains(b.sites, c.site) THEN -1
+       WHEN c.site IS NOT NULL AND list_contains(b.sites, c.site) THEN -1  -- the site asked for
        ELSE b.site_idx END AS site_rank
 FROM (WITH ck AS MATERIALIZED (
         -- organism keys first: the planner otherwise joins every combo to every drug row
@@ -36,7 +36,9 @@ FROM (WITH ck AS MATERIALIZED (
       SELECT * FROM ck) c
 JOIN bp b ON b.key = c.key AND b.ab = c.ab AND b.method = c.method AND b.type = c.btype
          AND (b.type <> 'animal' OR b.host = c.host)
-WHERE c.site IS NULL OR NOT list_contains(b.sites, 'non-' || c.site)
+-- a given site excludes rows of its negation ("Non-meningitis" for "Meningitis"); AMR 3.0.0
+-- ignores the site (it only knows uti)
+WHERE c.site IS NULL OR '{selection}' = 'amr' OR NOT list_contains(b.sites, 'non-' || c.site)
 """
 
 _ORDER = {
