@@ -188,3 +188,16 @@ def test_amr_policy_ignores_the_site_column() -> None:
     rows = ast("Streptococcus pneumoniae", "PEN", "MIC", ["2", "2"], site=["Non-meningitis", None])
     assert sir(rows, guideline="CLSI 2025", policy="amr") == ["R", "R"]
     assert sir(rows, guideline="CLSI 2025") == ["S", "S"]
+
+
+def test_animal_breakpoints_follow_the_host() -> None:
+    """CLSI VET01 (2024) enrofloxacin, Enterobacterales: cats S<=0.5 R>=4 (row #23771), dogs
+    S<=0.06 R>=0.5 (row #23772); poultry E. coli S<=0.25 R>=2 (row #22000)."""
+    rows = ast("Escherichia coli", "ENR", "MIC", ["0.5", "0.5", "0.5", "0.5"],
+               breakpoint_type="animal", host=["cat", "perro", "chicken", None])
+    result = interpret(rows, guideline="CLSI 2024")
+    assert result["sir"].to_pylist() == ["S", "R", "I", None]
+    assert result["reason"].to_pylist()[3] == "unknown_breakpoint_type"
+    assert result["breakpoint_id"].to_pylist()[:3] == [
+        "amr-3.0.0/clinical_breakpoints#23771", "amr-3.0.0/clinical_breakpoints#23772",
+        "amr-3.0.0/clinical_breakpoints#22000"]
