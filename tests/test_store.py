@@ -212,6 +212,18 @@ def test_a_failure_inside_the_transaction_changes_nothing(store_url, monkeypatch
         assert add(store, *small_upload(10, first=100), sha="second").isolates_stored == 10
 
 
+def test_a_stage_transaction_around_store_calls_is_all_or_nothing(store_url) -> None:
+    with open_store(store_url) as store:
+        with pytest.raises(RuntimeError), store.transaction():
+            store.register_lab("MX-001", "MEX", "Lab")
+            add(store, *upload_tables(3, lab_code="MX-001", country="MEX"), lab="MX-001",
+                country="MEX")
+            store.audit("alice", "alert.open", "alert:1", {"why": "test"})
+            raise RuntimeError("the alert stage failed after writing")
+        assert counts(store) == dict.fromkeys(counts(store), 0)
+        assert store.query("SELECT count(*) AS n FROM audit")["n"].to_pylist() == [0]
+
+
 @pytest.mark.parametrize("broken, message", [
     ("orphan", "name an isolate that is not in the upload"),
     ("other_lab", "not 'AR-001'"),

@@ -13,7 +13,6 @@ import pyarrow as pa
 from amrwatch.errors import StoreError
 from amrwatch.store.backend import Backend, Params
 
-
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group size
 
 
@@ -23,6 +22,7 @@ class DuckDBBackend(Backend):
     def __init__(self, path: str) -> None:
         self.location = path
         self._staged: list[str] = []
+        self._in_transaction = False
         if Path(path).is_dir():
             raise StoreError("The store path is a folder, not a DuckDB file", {"store": path},
                              hint="give a file name such as amrwatch.duckdb")
@@ -81,7 +81,11 @@ class DuckDBBackend(Backend):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        if self._in_transaction:  # nested (a stage's transaction around add_upload): join it
+            yield
+            return
         self.con.begin()
+        self._in_transaction = True
         try:
             yield
         except BaseException:
@@ -93,6 +97,7 @@ class DuckDBBackend(Backend):
             except duckdb.Error as error:
                 raise self._failed(error, "COMMIT") from error
         finally:
+            self._in_transaction = False
             for name in self._staged:
                 self.con.unregister(name)
             self._staged.clear()
