@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import webdata
 from conftest import ROOT, missing
+from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -162,7 +163,8 @@ def test_upload_a_whonet_file_and_see_its_report(browser, server, whonet_dir, tm
     assert page.get_by_role("heading", name="Problems found").is_visible()
     shot(page, "upload-report")
     page.get_by_role("link", name="All uploads of this lab").click()
-    assert page.get_by_role("cell", name="SampleInputFile.txt").is_visible()
+    page.wait_for_url("**/labs/BR-A")
+    expect(page.get_by_role("cell", name="SampleInputFile.txt")).to_be_visible()
     page.goto(f"{server}/countries/MEX")
     assert "Something went wrong" in page.locator("h1").inner_text()
     page.close()

@@ -72,6 +72,10 @@ class ResistanceCounts:
             self._checked_at = now
             return self._table
 
+    def invalidate(self) -> None:
+        """Look at the store's change marker on the next request (after a write of our own)."""
+        self._checked_at = 0.0
+
     def policies(self) -> dict[str, str]:
         """Country → `isolate` | `aggregate`, refreshed with the counts."""
         self.table()

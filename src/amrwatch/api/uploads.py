@@ -36,12 +36,14 @@ def receive(access: DataAccess, caller: Caller, lab_code: str | None, file_name:
     outcome = store.add_upload(result.lab_code, result.country, result.file, result.sha256,
                                result.reader, result.isolates, result.ast_results,
                                result.report(), actor=caller.username)
+    access.counts.invalidate()  # the uploader's next page shows the new upload
     interpreted = []
     if not outcome.already_ingested:
         for guideline in _guidelines_in_use(store, access.settings.policy):
             interpreted.append(store.reinterpret(guideline, access.settings.policy,
                                                  upload_id=outcome.upload_id,
                                                  actor=caller.username))
+        access.counts.invalidate()
     return {"outcome": {k: v for k, v in outcome.to_dict().items() if k != "duplicate_isolates"},
             "duplicate_isolates": outcome.duplicate_isolates, "message": outcome.message(),
             "interpretations": interpreted, "report": result.report(),
