@@ -397,3 +397,22 @@ def test_unknown_guideline_changes_nothing(store_url) -> None:
         with pytest.raises(ConfigurationError):
             store.reinterpret("EUCAST 1850")
         assert store.status()["interpretations"] == {"EUCAST 2025": 5 * TESTS_PER_ISOLATE}
+
+
+def test_a_duckdb_store_in_use_by_another_process_is_named_with_what_to_do(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "busy.duckdb"
+    open_store(path).close()
+    hold = ("import sys, duckdb; c = duckdb.connect(sys.argv[1]); "
+            "print('open', flush=True); sys.stdin.read()")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreError, match="another amrwatch process is using this store"):
+            open_store(path)
+    finally:
+        holder.communicate("", timeout=30)
