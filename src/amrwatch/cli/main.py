@@ -34,7 +34,7 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
+def _version(value: bool | None) -> None:
     if value:
         typer.echo(f"amrwatch {amrwatch.__version__}")
         raise typer.Exit()
@@ -42,8 +42,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    version: bool | None = typer.Option(
+        None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """Antimicrobial resistance surveillance for Latin America and the Caribbean."""
@@ -61,7 +61,30 @@ def _register_command_groups() -> None:
             register(app)
 
 
+#: Help panels in pipeline order, so `amrwatch --help` reads as the work flows.
+PANELS = {
+    "Get started": ("demo", "synth", "status"),
+    "Ingest": ("ingest", "pseudonymise", "codes", "db"),
+    "Interpret": ("interpret", "reinterpret", "refdata", "archive"),
+    "Analyse": ("first-isolate", "resistance", "antibiogram", "mdro", "trends"),
+    "Detect and alert": ("detect", "alerts", "evaluate"),
+    "Report and serve": ("export", "validate", "serve", "users"),
+    "Tools": ("bench",),
+}
+
+
+def _arrange_help_panels() -> None:
+    panel_of = {name: panel for panel, names in PANELS.items() for name in names}
+    order = {name: i for i, name in enumerate(panel_of)}
+    entries = [*app.registered_commands, *app.registered_groups]
+    for entry in entries:
+        entry.rich_help_panel = panel_of.get(entry.name or "", "Tools")
+    app.registered_commands.sort(key=lambda c: order.get(c.name or "", len(order)))
+    app.registered_groups.sort(key=lambda g: order.get(g.name or "", len(order)))
+
+
 _register_command_groups()
+_arrange_help_panels()
 
 
 def run() -> None:
