@@ -47,3 +47,17 @@ def test_a_folder_without_whonet_tables_is_a_clear_error(tmp_path) -> None:
                      "method": ["MIC"], "value": ["1"]})
     with pytest.raises(ReferenceDataError, match="No WHONET breakpoint tables"):
         interpret(rows, guideline="CLSI 2024", source=tmp_path)
+
+
+def test_whonet_expected_resistance_covers_clsi_and_its_exceptions(whonet_dir) -> None:
+    """ExpectedResistancePhenotypes.txt: Klebsiella is ampicillin R (CLSI and EUCAST);
+    Enterobacterales azithromycin R except Salmonella and Shigella (EXCEPTION_ORGANISM_CODE)."""
+    rows = pa.table({"organism": ["Klebsiella pneumoniae", "Escherichia coli", "Salmonella enterica"],
+                     "antimicrobial": ["AMP", "AZM", "AZM"], "method": ["MIC"] * 3,
+                     "value": ["2"] * 3})
+    result = interpret(rows, guideline="CLSI 2024", source=whonet_dir)
+    assert result["reason"].to_pylist()[:2] == ["expected_resistance"] * 2
+    assert result["sir"].to_pylist()[:2] == ["R", "R"]
+    assert result["reason"][2].as_py() != "expected_resistance"
+    # the bundled AMR table derives from EUCAST's phenotypes only: nothing expected under CLSI
+    assert "expected_resistance" not in interpret(rows, guideline="CLSI 2024")["reason"].to_pylist()

@@ -37,7 +37,11 @@ class BreakpointSource:
 
     name: str
     rows: pa.Table
-    candidate_keys: Callable[[pa.Table], pa.Table]  # (mo) -> (mo, key, key_rank)
+    candidate_keys: Callable[[pa.Table], pa.Table]  # (mo) -> (mo, key)
+    #: organisation -> expected resistance (key, ab, exceptions: keys the rule does not cover)
+    expected_resistance: Callable[[str], pa.Table]
+    #: provenance written to breakpoint_id for results set by expected resistance
+    expected_id: str = "amr-3.0.0/intrinsic_resistant (EUCAST Expected Resistant Phenotypes v1.2)"
 
     def years(self) -> dict[str, list[int]]:
         con = duckdb.connect()
@@ -73,7 +77,18 @@ def amr_breakpoints() -> pa.Table:
 def amr_source() -> BreakpointSource:
     from amrwatch.interpret.organisms import amr_candidate_keys
 
-    return BreakpointSource("AMR 3.0.0", amr_breakpoints(), amr_candidate_keys)
+    return BreakpointSource("AMR 3.0.0", amr_breakpoints(), amr_candidate_keys,
+                            amr_expected_resistance)
+
+
+@cache
+def amr_expected_resistance(organisation: str) -> pa.Table:
+    """AMR `intrinsic_resistant` (built from EUCAST Expected Resistant Phenotypes v1.2, one row per
+    species and drug), so it speaks for EUCAST only; CLSI gets no rows from this source."""
+    con = duckdb.connect()
+    con.register("intrinsic", refdata_table("intrinsic_resistant"))
+    return con.sql("SELECT DISTINCT mo AS key, ab, []::VARCHAR[] AS exceptions "
+                   "FROM intrinsic WHERE $org = 'EUCAST'", params={"org": organisation}).to_arrow_table()
 
 
 def source(name: str | Path | None) -> BreakpointSource:

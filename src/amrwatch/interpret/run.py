@@ -16,10 +16,6 @@ from amrwatch.interpret.policy import Settings
 from amrwatch.interpret.rows import distinct_rows, spread, unique_text
 from amrwatch.interpret.select import select_sql
 from amrwatch.interpret.values import STEP_SQL, read_sql, register_levels
-from amrwatch.refdata import table as refdata_table
-
-#: breakpoint_id given to results set by the expected-resistance table (provenance of the R).
-EXPECTED_ID = "amr-3.0.0/intrinsic_resistant (EUCAST Expected Resistant Phenotypes v1.2)"
 
 
 class Run:
@@ -75,10 +71,11 @@ class Run:
 
     def _expected_resistance(self) -> None:
         applies = self.settings.organisation in self.settings["expected_resistance"]
-        self.db.register("intrinsic_source", refdata_table("intrinsic_resistant"))
-        self.db.execute("CREATE TABLE intrinsic AS SELECT DISTINCT mo, ab FROM intrinsic_source "
-                        "WHERE $applies", {"applies": applies})
-        self.db.unregister("intrinsic_source")
+        rules = self.source.expected_resistance(self.settings.organisation)
+        self.db.register("expected_source", rules)
+        self.db.execute("CREATE TABLE intrinsic AS SELECT * FROM expected_source WHERE $applies",
+                        {"applies": applies})
+        self.db.unregister("expected_source")
 
     def _resolve(self, con: duckdb.DuckDBPyConnection, organisms: pa.Array,
                  antimicrobials: pa.Array) -> None:
@@ -117,7 +114,7 @@ class Run:
             self.settings.organisation == "CLSI", tuple(self.settings["mic_range"]),
             tuple(self.settings["disk_range_mm"]), self.settings["value_reading"])
             + ") r JOIN vals v USING (value_id)")
-        *prepare, result = select_sql(self.settings, EXPECTED_ID)
+        *prepare, result = select_sql(self.settings, self.source.expected_id)
         for statement in prepare:
             con.execute(statement)
         return con.sql(result + " ORDER BY combo_id").to_arrow_table()
@@ -169,5 +166,10 @@ def _combos_sql(columns: list[str], settings: Settings) -> str:
            WHEN ab IS NULL THEN 'unresolved_antimicrobial'
            WHEN btype IS NULL OR (btype = 'animal' AND coalesce(host_word, {default_host}) IS NULL)
              THEN 'unknown_breakpoint_type' END AS reason,
-      EXISTS (SELECT 1 FROM intrinsic i WHERE i.mo = c.mo AND i.ab = c.ab) AS expected_r
+      -- expected resistance: a rule keyed to one of the organism's keys, unless another of its
+      -- keys is among the rule's exceptions (WHONET: Enterobacterales except SAL, SHI)
+      EXISTS (SELECT 1 FROM keys k JOIN intrinsic i ON i.key = k.key
+              WHERE k.mo = c.mo AND i.ab = c.ab AND NOT EXISTS (
+                SELECT 1 FROM keys x WHERE x.mo = c.mo AND list_contains(i.exceptions, x.key)))
+        AS expected_r
     FROM c"""

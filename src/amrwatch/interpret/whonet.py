@@ -8,7 +8,8 @@ SEROVAR_GROUP 1, WHONET_ORG_CODE 2, SPECIES_GROUP 3, GENUS_CODE 4, GENUS_GROUP 5
 ANAEROBE+SUBKINGDOM_CODE 7, ANAEROBE 8; "ALL"/"Gen"/blank rows are never matched (AMRIE). Rows
 with blank S and R are kept as blockers: they win the ranking and give no interpretation.
 WHONET stores every R as ">= r" (MIC) / "<= r" (disk) (trap 1); R = 129/257/513/1025 means
-"> 128/256/512/1024" and is stored here as a strict R of 128/256/512/1024.
+"> 128/256/512/1024" and is stored here as a strict R of 128/256/512/1024. Expected resistance
+comes from the folder's ExpectedResistancePhenotypes.txt, for CLSI and EUCAST alike.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ RANKS = {"SEROVAR_GROUP": 1, "WHONET_ORG_CODE": 2, "SPECIES_GROUP": 3, "GENUS_CO
 def whonet_source(folder: Path) -> BreakpointSource:
     tables = _tables(str(Path(folder).resolve()))
     return BreakpointSource(f"WHONET {folder}", _breakpoints(tables),
-                            lambda mos: _candidate_keys(tables, mos))
+                            lambda mos: _candidate_keys(tables, mos),
+                            lambda organisation: _expected_resistance(tables, organisation),
+                            "whonet/ExpectedResistancePhenotypes.txt")
 
 
 @cache
@@ -89,6 +92,35 @@ def _breakpoints(tables) -> pa.Table:
       WHERE d.ab IS NOT NULL ORDER BY row_no""").to_arrow_table()
 
 
+def _expected_resistance(tables, organisation: str) -> pa.Table:
+    """ExpectedResistancePhenotypes.txt rows of one guideline as (key, ab, exceptions). An
+    ATC_CODE rule covers every drug whose ATC code starts with it (J01G = aminoglycosides),
+    minus ANTIBIOTIC_EXCEPTIONS (README §2.1)."""
+    from amrwatch.interpret.organisms import resolve_antimicrobials
+
+    drugs = tables.antibiotics().select(["WHONET_ABX_CODE", "ATC_CODE"])
+    codes = drugs["WHONET_ABX_CODE"].unique()
+    con = duckdb.connect()
+    con.register("rules", tables.expected_resistance())
+    con.register("drugs", drugs)
+    con.register("abmap", pa.table({"code": codes, "ab": resolve_antimicrobials(codes, "whonet")}))
+    return con.sql("""
+      WITH r AS (
+        SELECT e.*, CASE WHEN e.ABX_CODE_TYPE = 'ATC_CODE' THEN d.WHONET_ABX_CODE
+                         ELSE e.ABX_CODE END AS code
+        FROM rules e LEFT JOIN (SELECT DISTINCT * FROM drugs) d
+          ON e.ABX_CODE_TYPE = 'ATC_CODE' AND starts_with(d.ATC_CODE, e.ABX_CODE)
+        WHERE e.GUIDELINE = $org)
+      SELECT DISTINCT r.ORGANISM_CODE_TYPE || ':' || r.ORGANISM_CODE AS key, m.ab,
+        CASE WHEN coalesce(r.EXCEPTION_ORGANISM_CODE, '') = '' THEN []::VARCHAR[] ELSE
+          list_transform(string_split(r.EXCEPTION_ORGANISM_CODE, ','),
+                         lambda x: r.EXCEPTION_ORGANISM_CODE_TYPE || ':' || trim(x)) END AS exceptions
+      FROM r JOIN abmap m ON m.code = r.code
+      WHERE m.ab IS NOT NULL AND NOT list_contains(
+        list_transform(string_split(coalesce(r.ANTIBIOTIC_EXCEPTIONS, ''), ','), lambda x: trim(x)),
+        r.code)""", params={"org": organisation}).to_arrow_table()
+
+
 def _candidate_keys(tables, mos: pa.Table) -> pa.Table:
     """(mo, key) from each organism's WHONET Organisms.txt row, one key per group column."""
     from amrwatch.codes.whonet_map import whonet_rows_by_mo
@@ -103,6 +135,8 @@ def _candidate_keys(tables, mos: pa.Table) -> pa.Table:
                        "GENUS_GROUP", "FAMILY_CODE"):
             if row[column]:
                 pairs.append((mo, f"{column}:{row[column]}"))
+        if row["SUBKINGDOM_CODE"] in ("+", "-"):  # Gram stain, used by expected resistance
+            pairs.append((mo, f"SUBKINGDOM_CODE:{row['SUBKINGDOM_CODE']}"))
         if row["ANAEROBE"] == "X":
             pairs.append((mo, "ANAEROBE:ANA"))
             sign = row["SUBKINGDOM_CODE"]
