@@ -24,6 +24,7 @@ def store(tmp_path_factory):
         patch.setenv("AMRWATCH_HOME", str(tmp_path_factory.mktemp("home")))
         store = webdata.open_test_store(tmp_path_factory.mktemp("api") / "api.duckdb")
         webdata.build(store)
+        webdata.raise_fixture_alerts(store)
         demo_users(store, PASSWORD)
         yield store
         store.close()
@@ -73,6 +74,10 @@ MATRIX = [
     ("/api/labs/MX-A/uploads", {}, REGION_ONLY),
     ("/api/labs/AR-A/uploads", {}, ADMIN_ONLY),
     ("/api/users", {}, ADMIN_ONLY),
+    ("/api/alerts", {}, ALL_OK),
+    ("/api/alerts/1", {}, ALL_OK),  # Brazil, lab BR-A
+    ("/api/alerts/2", {}, REGION_ONLY),  # Argentina
+    ("/api/countries/PER/mdro", {}, REGION_ONLY),
 ]
 
 
@@ -284,3 +289,32 @@ def test_multidrug_resistance_shares(clients):
         (webdata.KPNEU, webdata.PANEL_ISOLATES, webdata.MDR_ISOLATES, webdata.MDR_ISOLATES, 0)]
     assert clients["epi"].get("/api/countries/PER/mdro").status_code == 403
     assert clients["lab"].get("/api/countries/BRA/mdro").status_code == 403
+
+
+def _alert_ids(client) -> list[int]:
+    return [a["alert_id"] for a in client.get("/api/alerts").json()["alerts"]]
+
+
+def test_alert_inbox_scope_and_evidence(clients):
+    assert _alert_ids(clients["epi"]) == [1] and _alert_ids(clients["lab"]) == [1]
+    assert sorted(_alert_ids(clients["analyst"])) == [1, 2]
+    # Argentina shares only aggregates: the region sees the alert but not the isolates behind it.
+    assert clients["responder"].get("/api/alerts/2").json()["evidence"] is None
+    assert clients["admin"].get("/api/alerts/2").json()["evidence"] == {"isolates": ["AR-A-1"]}
+    assert clients["analyst"].get("/api/alerts/1").json()["evidence"] == {"isolates": ["BR-A-1"]}
+    assert clients["responder"].get("/api/alerts", params={"severity": "critical"}).json()[
+        "alerts"][0]["alert_id"] == 2
+
+
+def test_alert_workflow_by_role(clients):
+    for role in ("lab", "analyst"):
+        answer = clients[role].post("/api/alerts/1/acknowledge")
+        assert answer.status_code == 403, role
+    assert clients["epi"].post("/api/alerts/2/acknowledge").status_code == 403  # not theirs
+    done = clients["epi"].post("/api/alerts/1/acknowledge", json={"note": "lab called"}).json()
+    assert done["status"] == "acknowledged"
+    assert [(e["actor"], e["to_status"], e["note"]) for e in done["events"]][-1] == \
+        ("epi", "acknowledged", "lab called")
+    assert clients["epi"].post("/api/alerts/1/close").status_code == 403  # responders close
+    assert clients["responder"].post("/api/alerts/1/close").json()["status"] == "closed"
+    assert clients["responder"].get("/api/alerts/1").json()["actions"] == []

@@ -47,6 +47,7 @@ def server(tmp_path_factory):
     patch.setenv("AMRWATCH_HOME", str(tmp_path_factory.mktemp("home")))  # the hub's lab keys
     store = webdata.open_test_store(tmp_path_factory.mktemp("e2e") / "e2e.duckdb")
     webdata.build(store)
+    webdata.raise_fixture_alerts(store)
     demo_users(store, PASSWORD)
     port = free_port()
     config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
@@ -170,11 +171,35 @@ def test_upload_a_whonet_file_and_see_its_report(browser, server, whonet_dir, tm
     page.close()
 
 
+def test_acknowledge_an_alert(browser, server):
+    page = login(browser, server, "responder", viewport={"width": 1280, "height": 900})
+    page.get_by_role("link", name="Alerts").first.click()
+    page.wait_for_url("**/alerts")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    assert "critical" in rows.first.inner_text()  # most urgent first
+    shot(page, "alerts-inbox")
+    page.get_by_role("row", name="Brazil").get_by_role("link").click()
+    page.wait_for_url("**/alerts/1")
+    assert "BR-A-1" in page.locator(".evidence").inner_text()
+    page.get_by_label("Note (optional)").fill("Called the lab; isolate sent to the NRL")
+    page.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#alert-status")).to_have_text("acknowledged")
+    history = page.get_by_role("row", name="responder").inner_text()
+    assert "Called the lab" in history
+    shot(page, "alert-acknowledged")
+    page.goto(f"{server}/alerts/2?lang=es")  # aggregate-only Argentina: no isolates shown
+    assert page.locator(".evidence").count() == 0
+    assert "solo agregados" in page.get_by_role("region", name="Evidencia").inner_text()
+    page.close()
+
+
 AXE = Path(__file__).parent / "fixtures" / "web" / "axe-core" / "axe.min.js"
 
 
 @pytest.mark.parametrize("path", ["/login", "/overview", "/countries/BRA", "/labs/BR-A",
-                                  "/upload", "/alerts"])
+                                  "/upload", "/alerts", "/alerts/2"])
 def test_pages_pass_the_wcag_checks_of_axe_core(browser, server, path):
     """WCAG 2.1 A and AA rules of axe-core (contrast, labels, landmarks, names, language)."""
     context = browser.new_context(bypass_csp=True)  # to inject the checker, tests only

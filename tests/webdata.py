@@ -21,6 +21,7 @@ of the categories tested (the AMR package's `pct_required_classes = 0.5`).
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -87,6 +88,24 @@ def build(store) -> None:
     ast = pa.concat_tables([a for _, a in parts])
     sir = (["R"] * MDR_ISOLATES + ["S"] * (PANEL_ISOLATES - MDR_ISOLATES)) * len(PANEL)
     _store(store, "PE-A", "PER", len(CELLS), parts[0][0], ast, sir)
+
+
+#: Two alerts raised through the alert stage: a first CRE in Brazil (lab BR-A) and one in
+#: Argentina (aggregate-only), each with evidence naming an isolate.
+ALERTS = [("s-bra", "high", "BRA", "BR-A"), ("s-arg", "critical", "ARG", "AR-A")]
+
+
+def raise_fixture_alerts(store) -> None:
+    from amrwatch.alert.outbox import raise_alerts
+    from amrwatch.schemas import SIGNAL
+
+    raise_alerts(store, pa.table({
+        "signal_id": [a[0] for a in ALERTS], "kind": ["rule"] * 2,
+        "detector": ["first-cre-lab"] * 2, "severity": [a[1] for a in ALERTS],
+        "country": [a[2] for a in ALERTS], "lab_code": [a[3] for a in ALERTS],
+        "mo": [KPNEU] * 2, "phenotype": ["CRE"] * 2, "window_start": [date(2024, 3, 1)] * 2,
+        "window_end": [date(2024, 3, 7)] * 2,
+        "evidence": [json.dumps({"isolates": [f"{a[3]}-1"]}) for a in ALERTS]}, schema=SIGNAL))
 
 
 def open_test_store(path: Path):

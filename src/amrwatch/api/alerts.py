@@ -1,30 +1,18 @@
-"""The alerts inbox: list, filter, detail with evidence, and workflow actions by role.
+"""The alerts inbox of the web service: the alert stage's inbox and workflow, for one caller.
 
-Takes the caller and the data-access layer; gives the alerts of the caller's scope (a national
-epidemiologist: their country's; region-wide roles: all). The evidence of an alert can name
-isolates, so it is shown only to callers who may see the country's isolate-level data. Workflow
-transitions (acknowledge, escalate, close) are the alert stage's (`amrwatch.alert`), which keeps
-their audit trail; this module only checks who may ask for them.
+Takes the caller and the data-access layer; gives alerts of the caller's scope as the alert
+stage reads them (`amrwatch.alert.inbox`: national users their country's, lab submitters their
+lab's, region-wide roles all), the actions the caller may take now (the `workflow` section of the
+routing file), and runs those actions through `amrwatch.alert.workflow`, which keeps the audit
+trail. One rule is added here: an alert's evidence can name isolates, so it is shown only to
+callers who may see the country's isolate-level data (aggregate-only countries keep theirs).
 """
 
 from __future__ import annotations
 
-import json
-
 from amrwatch.api import queries
-from amrwatch.api.access import DataAccess, where_equal
-from amrwatch.api.roles import ALERT_HANDLERS, Caller, Role
-from amrwatch.errors import InputError, PermissionDenied
-
-ACTIONS = ("acknowledge", "escalate", "close")
-VIEWERS = set(Role) - {Role.LAB_SUBMITTER}
-
-
-def _scope(caller: Caller) -> tuple[str, list]:
-    # Region-wide events (country null, e.g. a cross-border cluster) are for region-wide roles.
-    if caller.role is Role.NATIONAL_EPIDEMIOLOGIST:
-        return "(country = ?)", [caller.country]
-    return "(TRUE)", []
+from amrwatch.api.access import DataAccess
+from amrwatch.api.roles import Caller, Role
 
 
 class AlertInbox:
@@ -32,50 +20,50 @@ class AlertInbox:
         self.access = access
         self.store = access.store
 
+    def _available(self) -> bool:
+        return self.store.query(queries.HAS_ALERTS, []).to_pylist()[0]["n"] >= 3
+
     def alerts(self, caller: Caller, status: str | None = None, severity: str | None = None,
                country: str | None = None, limit: int = 200) -> list[dict]:
-        """Alerts in scope, newest first, filtered by status, severity and country."""
-        caller.require(VIEWERS, "see alerts")
-        if self.store.query(queries.HAS_ALERTS, []).to_pylist()[0]["n"] < 3:
-            return []  # a store without the alert stage's tables has no alerts yet
-        scope, params = _scope(caller)
-        where, extra = where_equal(status=status, severity=severity, country=country)
-        sql = (f"SELECT * FROM ({queries.ALERTS}) a WHERE {scope}{where} "
-               f"ORDER BY raised_at DESC, alert_id DESC LIMIT {int(min(max(limit, 1), 1000))}")
-        return self.store.query(sql, params + extra).to_pylist()
+        """Alerts in scope, most urgent and newest first, filtered by status/severity/country."""
+        if not self._available():
+            return []  # a store made before the alert stage's tables has no alerts yet
+        from amrwatch.alert.inbox import list_alerts
+
+        return list_alerts(self.store, status=status or None, severity=severity or None,
+                           country=country or None, caller=caller,
+                           limit=min(max(int(limit), 1), 1000)).to_pylist()
 
     def alert(self, caller: Caller, alert_id: int) -> dict:
-        """One alert with its workflow steps and, where the caller may see it, its evidence."""
-        caller.require(VIEWERS, "see alerts")
-        scope, params = _scope(caller)
-        rows = self.store.query(f"SELECT * FROM ({queries.ALERTS}) a WHERE {scope} "
-                                "AND alert_id = ?", params + [alert_id]).to_pylist()
-        if not rows:
-            raise PermissionDenied("You may not see this alert, or it does not exist",
-                                   {"alert": alert_id}, hint="Pick an alert from the inbox.")
-        found = rows[0]
-        found["events"] = self.store.query(queries.ALERT_EVENTS, [alert_id]).to_pylist()
-        found["evidence"] = self._evidence(caller, found)
-        found["actions"] = list(ACTIONS) if caller.role in ALERT_HANDLERS else []
+        """One alert with its events, the caller's possible actions and (if allowed) evidence."""
+        from amrwatch.alert.inbox import alert_detail
+
+        found = alert_detail(self.store, alert_id, caller)
+        if not self._may_see_evidence(caller, found):
+            found["evidence"] = None
+        found["actions"] = self._actions(caller, found)
         return found
 
-    def _evidence(self, caller: Caller, alert: dict) -> dict | None:
-        country = alert["country"]
-        policy = self.access.policies().get(country, "aggregate") if country else "isolate"
-        if country and not caller.sees_isolates_of(country, policy):
-            return None  # an aggregate-only country's isolates stay inside it
-        text = self.store.query(queries.ALERT_EVIDENCE, [alert["alert_id"]]).to_pylist()
-        return json.loads(text[0]["evidence"] or "{}") if text else None
+    def _may_see_evidence(self, caller: Caller, alert: dict) -> bool:
+        policies = self.access.policies()
+        countries = alert.get("countries") or ([alert["country"]] if alert.get("country") else [])
+        return all(caller.sees_isolates_of(c, policies.get(c, "aggregate")) or
+                   (caller.role is Role.LAB_SUBMITTER and alert.get("lab_code") == caller.lab_code)
+                   for c in countries)
+
+    def _actions(self, caller: Caller, alert: dict) -> list[str]:
+        from amrwatch.alert.routing import load_routing
+
+        own = caller.region_wide or alert.get("country") == caller.country
+        return [action for action, step in load_routing().workflow.items()
+                if own and caller.role.value in step["roles"] and alert["status"] in step["from"]]
 
     def act(self, caller: Caller, alert_id: int, action: str, note: str | None = None) -> dict:
-        """Acknowledge, escalate or close an alert in the caller's scope."""
-        if action not in ACTIONS:
-            raise InputError("Unknown alert action", {"action": action},
-                             hint="Use acknowledge, escalate or close.")
-        caller.require(ALERT_HANDLERS, f"{action} alerts")
-        self.alert(caller, alert_id)  # refuses alerts outside the caller's scope
+        """Acknowledge, escalate or close an alert (the alert stage checks role and country)."""
         from amrwatch.alert import workflow
 
-        workflow.transition(self.store, alert_id, action, actor=caller.username,
-                            role=caller.role.value, note=note)
+        self.alert(caller, alert_id)  # refuses alerts outside the caller's scope
+        workflow.transition(self.store, alert_id, action, caller.username, caller.role, note,
+                            country=caller.country)
+        self.access.counts.invalidate()
         return self.alert(caller, alert_id)

@@ -52,19 +52,6 @@ COUNTRY_RESULTS = (
     "WHERE i.country = ? AND t.guideline = ? AND t.policy = ?"
 )
 
-#: Alerts with the signal behind them (store migration 0003, amrwatch.alert).
-ALERTS = ("SELECT a.alert_id, a.signal_id, a.severity, a.country, a.lab_code, a.title, a.status, "
-          "a.raised_at, a.escalate_at, a.updated_at, s.kind, s.detector, s.mo, s.phenotype, "
-          "s.window_start, s.window_end FROM alert a JOIN signal s USING (signal_id)")
-
-#: The evidence of one alert's signal (JSON text: isolates, series, scan window, rule source).
-ALERT_EVIDENCE = ("SELECT s.evidence FROM alert a JOIN signal s USING (signal_id) "
-                  "WHERE a.alert_id = ?")
-
-#: One alert's workflow steps, oldest first.
-ALERT_EVENTS = ('SELECT "at", actor, role, action, from_status, to_status, note '
-                "FROM alert_event WHERE alert_id = ? ORDER BY event_id")
-
 #: Whether the store has the alert stage's tables yet (a store made before migration 0003).
 HAS_ALERTS = ("SELECT count(*) AS n FROM information_schema.tables "
               "WHERE table_name IN ('alert', 'signal', 'alert_event')")

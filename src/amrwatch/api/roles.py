@@ -44,8 +44,6 @@ class Role(StrEnum):
 
 SHARING_POLICIES = ("isolate", "aggregate")
 REGION_WIDE = {Role.REGIONAL_ANALYST, Role.RESPONDER, Role.ADMINISTRATOR}
-#: Roles that may move an alert through its workflow (issue 8: "by users with the right role").
-ALERT_HANDLERS = {Role.NATIONAL_EPIDEMIOLOGIST, Role.RESPONDER, Role.ADMINISTRATOR}
 
 
 @dataclass(frozen=True)

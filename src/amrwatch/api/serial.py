@@ -8,6 +8,8 @@ because they read the warm counts (`amrwatch.api.summary`), not the store.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import wraps
 
 
@@ -15,6 +17,12 @@ class SerialStore:
     def __init__(self, store) -> None:
         self._store = store
         self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The whole block under the lock, so no other thread's statement joins the transaction."""
+        with self._lock, self._store.transaction():
+            yield
 
     def __getattr__(self, name: str):
         attribute = getattr(self._store, name)
