@@ -31,6 +31,7 @@ def test_interpret_tsv_to_csv_with_summary(tmp_path) -> None:
     # CLSI 2024 Enterobacterales CIP S<=0.25, 5 ug disk R<=21; P. aeruginosa MEM S<=2 I 4 R>=8
     assert out["sir"].to_pylist() == ["S", "R", "I", None]
     assert "unresolved_organism" in result.output and "interpreted" in result.output
+    assert 'most frequent organism texts: "unknown bug" (1)' in result.output
 
 
 def test_interpret_parquet_to_tsv_with_policy_and_capped_handling(tmp_path) -> None:

@@ -51,6 +51,27 @@ def interpret_command(
                   f"(policy {policy}) in {time.perf_counter() - start:.1f} s -> {output}")
     if summary:
         console.print(_summary(result, language or os.environ.get("LANG", "en")[:2]))
+        for reason, column in _UNRESOLVED.items():
+            if line := _most_frequent(result, reason, column):
+                console.print(line, highlight=False)
+
+
+#: for these reasons, the texts to fix are in this input column
+_UNRESOLVED = {"unresolved_organism": "organism", "unresolved_antimicrobial": "antimicrobial",
+               "unparseable_value": "value", "unknown_method": "method"}
+
+
+def _most_frequent(result, reason: str, column: str, top: int = 5) -> str:
+    """'unresolved_organism: "xyz" (120), ...': the texts a data manager should map or correct."""
+    import pyarrow.compute as pc
+
+    rows = result.filter(pc.equal(result["reason"], reason))
+    if rows.num_rows == 0:
+        return ""
+    counts = rows.group_by(column).aggregate([([], "count_all")]).sort_by(
+        [("count_all", "descending")]).slice(0, top).to_pylist()
+    return f"{reason}, most frequent {column} texts: " + ", ".join(
+        f'"{row[column]}" ({row["count_all"]:,})' for row in counts)
 
 
 def _summary(result, language: str) -> Table:
