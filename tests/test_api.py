@@ -18,11 +18,20 @@ PASSWORD = "amrwatch-demo"
 ECOLI_CIP = {"mo": webdata.ECOLI, "ab": "CIP"}
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def store(request, tmp_path_factory):
+    """The fixture store on the embedded engine and on the PostgreSQL hub (schema per module)."""
+    if request.param == "postgres":
+        from alert_receivers import postgres_schema
+
+        schema = postgres_schema(request.getfixturevalue("postgres_url"))
+        location = next(schema)
+        request.addfinalizer(lambda: next(schema, None))
+    else:
+        location = tmp_path_factory.mktemp("api") / "api.duckdb"
     with pytest.MonkeyPatch.context() as patch:  # the hub's lab keys go to a scratch folder
         patch.setenv("AMRWATCH_HOME", str(tmp_path_factory.mktemp("home")))
-        store = webdata.open_test_store(tmp_path_factory.mktemp("api") / "api.duckdb")
+        store = webdata.open_test_store(location)
         webdata.build(store)
         webdata.raise_fixture_alerts(store)
         demo_users(store, PASSWORD)

@@ -207,7 +207,8 @@ class DataAccess:
                f"avg(u.quality) AS quality FROM ({queries.LABS}) l "
                f"LEFT JOIN ({queries.UPLOADS}) u ON u.lab_code = l.lab_code "
                f"WHERE {scope} "
-               f"AND l.country = ? GROUP BY ALL ORDER BY l.lab_code")
+               f"AND l.country = ? GROUP BY l.lab_code, l.country, l.name, l.sharing "
+               f"ORDER BY l.lab_code")
         rows = self.counts.store_query(sql, params + [country]).to_pylist()
         for row in rows:
             row["link"] = caller.sees_isolates_of(country, row["sharing"])

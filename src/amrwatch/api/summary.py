@@ -20,14 +20,14 @@ from amrwatch.api import queries
 
 #: Aggregated inside the store: only interpreted results count (GLASS RIS counts, issue 7).
 COUNTS_SQL = """
-SELECT country, lab_code, CAST(year(specimen_date) AS INTEGER) AS year, mo, ab, guideline,
-       count(*) AS n,
+SELECT country, lab_code, CAST(EXTRACT(YEAR FROM specimen_date) AS INTEGER) AS year, mo, ab,
+       guideline, count(*) AS n,
        count(*) FILTER (WHERE sir = 'R') AS n_r,
        count(*) FILTER (WHERE sir IN ('I', 'SDD')) AS n_i,
        count(*) FILTER (WHERE sir = 'S') AS n_s
 FROM ({results}) AS results
 WHERE sir IN ('S', 'SDD', 'I', 'R') AND mo IS NOT NULL AND ab IS NOT NULL
-GROUP BY ALL
+GROUP BY country, lab_code, CAST(EXTRACT(YEAR FROM specimen_date) AS INTEGER), mo, ab, guideline
 """
 
 
