@@ -1,0 +1,131 @@
+"""The alert workflow by role, automatic escalation on an injected clock, the inbox's scope,
+and the audit trail — on DuckDB and PostgreSQL.
+
+Who may do what is the workflow section of the packaged routing.yaml (acknowledge and escalate:
+national epidemiologist of the alert's country, responder, administrator; close: responder,
+administrator) and the deadlines are its escalation.acknowledge_within_hours (critical 1 h,
+high 4 h).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from alert_receivers import postgres_schema, signal_rows
+
+from amrwatch.alert import alert_detail, escalate_overdue, list_alerts, raise_alerts, transition
+from amrwatch.api.roles import Caller, Role
+from amrwatch.errors import InputError, PermissionDenied
+from amrwatch.store import open_store
+
+T0 = dt.datetime(2026, 3, 10, 8, 0, tzinfo=dt.UTC)
+AURIS, CLUSTER = 1, 2  # alert ids in the order of signal_rows(): BRA critical, ARG high
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "duckdb":
+        url = str(tmp_path / "hub.duckdb")
+    else:
+        schema = postgres_schema(request.getfixturevalue("postgres_url"))
+        url = next(schema)
+        request.addfinalizer(lambda: next(schema, None))
+    with open_store(url) as opened:
+        raise_alerts(opened, signal_rows(), now=T0)
+        yield opened
+
+
+def _events(store, alert_id):
+    return store.query("SELECT actor, role, action, from_status, to_status, note FROM alert_event "
+                       "WHERE alert_id = ? ORDER BY event_id", [alert_id]).to_pylist()
+
+
+def _audit(store, alert_id):
+    rows = store.query("SELECT actor, action, details FROM audit WHERE target = ? ORDER BY audit_id",
+                       [f"alert:{alert_id}"]).to_pylist()
+    return [(r["actor"], r["action"], json.loads(r["details"])) for r in rows]
+
+
+@pytest.mark.parametrize("role, country", [
+    ("lab_submitter", "ARG"), ("regional_analyst", None), ("national_epidemiologist", "BRA")])
+def test_roles_that_may_not_acknowledge_are_refused_and_nothing_changes(store, role, country):
+    with pytest.raises(PermissionDenied):
+        transition(store, CLUSTER, "ack", "someone", role, country=country, now=T0)
+    assert alert_detail(store, CLUSTER)["status"] == "new"
+    assert [e["action"] for e in _events(store, CLUSTER)] == ["raise"]
+
+
+def test_acknowledge_escalate_close_by_the_right_roles_with_events_and_audit(store):
+    later = T0 + dt.timedelta(minutes=20)
+    acked = transition(store, CLUSTER, "ack", "maria", "national_epidemiologist",
+                       "calling the lab", country="ARG", now=later)
+    assert acked["status"] == "acknowledged"
+    with pytest.raises(PermissionDenied, match="may not close"):
+        transition(store, CLUSTER, "close", "maria", Role.NATIONAL_EPIDEMIOLOGIST, country="ARG")
+    transition(store, CLUSTER, "escalate", "maria", "national_epidemiologist", "needs the region",
+               country="ARG", now=later)
+    closed = transition(store, CLUSTER, "close", "rosa", "responder", "contained", now=later)
+    assert closed["status"] == "closed"
+    with pytest.raises(InputError, match="is closed"):
+        transition(store, CLUSTER, "ack", "rosa", "responder", now=later)
+    assert _events(store, CLUSTER) == [
+        {"actor": "amrwatch", "role": None, "action": "raise", "from_status": None,
+         "to_status": "new", "note": "scan"},
+        {"actor": "maria", "role": "national_epidemiologist", "action": "acknowledge",
+         "from_status": "new", "to_status": "acknowledged", "note": "calling the lab"},
+        {"actor": "maria", "role": "national_epidemiologist", "action": "escalate",
+         "from_status": "acknowledged", "to_status": "escalated", "note": "needs the region"},
+        {"actor": "rosa", "role": "responder", "action": "close", "from_status": "escalated",
+         "to_status": "closed", "note": "contained"},
+    ]
+    assert [(actor, action, d.get("to")) for actor, action, d in _audit(store, CLUSTER)] == [
+        ("amrwatch", "alert.raise", None), ("maria", "alert.acknowledge", "acknowledged"),
+        ("maria", "alert.escalate", "escalated"), ("rosa", "alert.close", "closed")]
+
+
+def test_unacknowledged_alerts_escalate_after_their_deadline_only(store):
+    transition(store, CLUSTER, "ack", "rosa", "responder", now=T0 + dt.timedelta(minutes=5))
+    assert escalate_overdue(store, now=T0 + dt.timedelta(minutes=59)) == []
+    assert escalate_overdue(store, now=T0 + dt.timedelta(hours=1)) == [AURIS]  # critical: 1 h
+    assert escalate_overdue(store, now=T0 + dt.timedelta(hours=9)) == []  # acknowledged stays
+    detail = alert_detail(store, AURIS)
+    assert detail["status"] == "escalated"
+    assert detail["events"][-1]["actor"] == "amrwatch"
+    assert detail["events"][-1]["note"].startswith("not acknowledged within 1:00:00")
+    escalations = [d for d in detail["deliveries"] if d["event"] == "escalated"]
+    # escalation.notify (regional centre e-mail + webhook) and the alert's own focal point.
+    assert sorted((d["recipient"], d["channel"]) for d in escalations) == [
+        ("national_focal_point:BRA", "email"), ("regional_response_centre", "email"),
+        ("regional_response_centre", "webhook")]
+    assert all(d["status"] == "pending" for d in escalations)
+    # Acknowledging an escalated alert is still possible (someone finally answered).
+    assert transition(store, AURIS, "acknowledge", "ana", "administrator")["status"] == "acknowledged"
+
+
+def test_high_alert_escalates_after_four_hours(store):
+    assert escalate_overdue(store, now=T0 + dt.timedelta(hours=3, minutes=59)) == [AURIS]
+    assert escalate_overdue(store, now=T0 + dt.timedelta(hours=4)) == [CLUSTER]
+
+
+def test_inbox_is_scoped_to_the_callers_country(store):
+    national = Caller("maria", Role.NATIONAL_EPIDEMIOLOGIST, country="ARG")
+    assert list_alerts(store, caller=national)["alert_id"].to_pylist() == [CLUSTER]
+    regional = Caller("rosa", Role.RESPONDER)
+    assert list_alerts(store, caller=regional)["alert_id"].to_pylist() == [AURIS, CLUSTER]  # critical first
+    lab = Caller("lab", Role.LAB_SUBMITTER, country="ARG", lab_code="AR-001")
+    assert list_alerts(store, caller=lab)["alert_id"].to_pylist() == [CLUSTER]
+    with pytest.raises(PermissionDenied):
+        alert_detail(store, AURIS, caller=national)
+    transition(store, CLUSTER, "close", "rosa", "responder")
+    open_inbox = list_alerts(store, status=["new", "escalated"], caller=regional)
+    assert open_inbox["alert_id"].to_pylist() == [AURIS]
+    assert list_alerts(store, severity="high")["status"].to_pylist() == ["closed"]
+
+
+def test_unknown_alert_and_unknown_action_are_clear_errors(store):
+    with pytest.raises(InputError, match="No such alert"):
+        transition(store, 999, "ack", "rosa", "responder")
+    with pytest.raises(Exception, match="Unknown alert action 'resolve'"):
+        transition(store, AURIS, "resolve", "rosa", "responder")
