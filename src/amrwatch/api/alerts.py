@@ -58,6 +58,17 @@ class AlertInbox:
         return [action for action, step in load_routing().workflow.items()
                 if own and caller.role.value in step["roles"] and alert["status"] in step["from"]]
 
+    @staticmethod
+    def titles(alerts: list[dict], language: str) -> None:
+        """Each alert's title in `language`, as the alert stage words its messages."""
+        from amrwatch.alert.model import title
+        from amrwatch.alert.routing import load_routing
+        from amrwatch.detect.rules import load_rules
+
+        ruleset, routing = load_rules(), load_routing()
+        for alert in alerts:
+            alert["title"] = title({**alert, "evidence": None}, ruleset, routing, language)
+
     def act(self, caller: Caller, alert_id: int, action: str, note: str | None = None) -> dict:
         """Acknowledge, escalate or close an alert (the alert stage checks role and country)."""
         from amrwatch.alert import workflow

@@ -254,6 +254,7 @@ def alerts_page(request: Request, caller: CurrentCaller, status: str = "", sever
     from amrwatch.api.alerts import AlertInbox
 
     found = AlertInbox(request.app.state.access).alerts(caller, status, severity)
+    AlertInbox.titles(found, language(request).code)
     return render(request, "alerts.html", alerts=found, statuses=ALERT_STATUSES,
                   severities=SEVERITIES, chosen={"status": status, "severity": severity})
 
@@ -263,6 +264,7 @@ def alert_page(request: Request, alert_id: int, caller: CurrentCaller):
     from amrwatch.api.alerts import AlertInbox
 
     found = AlertInbox(request.app.state.access).alert(caller, alert_id)
+    AlertInbox.titles([found], language(request).code)
     return render(request, "alert.html", alert=found, organism_name=names.organism(found["mo"]),
                   action_labels=ACTION_LABELS)
 
