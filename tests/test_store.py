@@ -184,6 +184,30 @@ def test_isolates_already_stored_are_reported_not_stored_twice(store_url) -> Non
     assert stored["isolates"] == 15 and stored["ast_results"] == 15 * TESTS_PER_ISOLATE
 
 
+def test_concurrent_uploads_of_overlapping_files_store_each_isolate_once(store_url) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    isolates, ast = small_upload(300)
+    n = TESTS_PER_ISOLATE
+    # Two API workers receive overlapping exports of one lab at the same moment.
+    parts = [(isolates.slice(0, 200), ast.slice(0, 200 * n), "jan-feb"),
+             (isolates.slice(100, 200), ast.slice(100 * n, 200 * n), "feb-mar")]
+    open_store(store_url).close()
+
+    def send(part):
+        with open_store(store_url) as store:
+            return add(store, part[0], part[1], sha=part[2])
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(send, parts))
+    with open_store(store_url) as store:
+        status = store.status()
+        ids = store.query("SELECT count(DISTINCT ast_id) AS n FROM ast_result")["n"][0].as_py()
+    assert sorted(o.isolates_stored for o in outcomes) == [100, 200]
+    assert sorted(o.duplicate_isolates for o in outcomes) == [0, 100]
+    assert status["isolates"] == 300 and status["ast_results"] == ids == 300 * n
+
+
 def test_same_isolate_id_at_two_labs_is_two_isolates(store_url) -> None:
     with open_store(store_url) as store:
         add(store, *small_upload(5, lab="AR-001"), sha="x")

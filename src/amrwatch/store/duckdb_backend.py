@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +17,18 @@ from amrwatch.store.backend import Backend, Params
 
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group size
 
+# One writing transaction at a time per database file in this process. DuckDB's file lock keeps
+# other processes out, but connections of one process (API worker threads) share the database,
+# and a transaction's snapshot dates from its BEGIN: without this lock two concurrent uploads
+# would both miss each other's isolates (duplicates) and take the same ast_id block.
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: str) -> threading.Lock:
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(os.path.realpath(path), threading.Lock())
+
 
 class DuckDBBackend(Backend):
     dialect = "duckdb"
@@ -23,6 +37,7 @@ class DuckDBBackend(Backend):
         self.location = path
         self._staged: list[str] = []
         self._in_transaction = False
+        self._writer = _writer_lock(path)
         if Path(path).is_dir():
             raise StoreError("The store path is a folder, not a DuckDB file", {"store": path},
                              hint="give a file name such as amrwatch.duckdb")
@@ -84,8 +99,14 @@ class DuckDBBackend(Backend):
         if self._in_transaction:  # nested (a stage's transaction around add_upload): join it
             yield
             return
-        self.con.begin()
+        self._writer.acquire()
         self._in_transaction = True
+        try:
+            self.con.begin()
+        except BaseException:
+            self._in_transaction = False
+            self._writer.release()
+            raise
         try:
             yield
         except BaseException:
@@ -101,9 +122,10 @@ class DuckDBBackend(Backend):
             for name in self._staged:
                 self.con.unregister(name)
             self._staged.clear()
+            self._writer.release()
 
     def lock_uploads(self) -> None:
-        # A DuckDB file has one writing process at a time (the file lock); nothing more to do.
+        # Already serialised: transaction() holds this file's writer lock from before BEGIN.
         return None
 
     def close(self) -> None:
