@@ -21,13 +21,14 @@ ROW_GROUP_ROWS = 122_880  # DuckDB's row group size
 # other processes out, but connections of one process (API worker threads) share the database,
 # and a transaction's snapshot dates from its BEGIN: without this lock two concurrent uploads
 # would both miss each other's isolates (duplicates) and take the same ast_id block.
-_WRITERS: dict[str, threading.Lock] = {}
+# Re-entrant, so that one thread holding two stores on the same file cannot deadlock itself.
+_WRITERS: dict[str, threading.RLock] = {}
 _WRITERS_GUARD = threading.Lock()
 
 
-def _writer_lock(path: str) -> threading.Lock:
+def _writer_lock(path: str) -> threading.RLock:
     with _WRITERS_GUARD:
-        return _WRITERS.setdefault(os.path.realpath(path), threading.Lock())
+        return _WRITERS.setdefault(os.path.realpath(path), threading.RLock())
 
 
 class DuckDBBackend(Backend):
