@@ -53,7 +53,8 @@ async def require_caller(request: Request) -> Caller:
     if found.session and request.method not in SAFE_METHODS:
         given = request.headers.get("x-csrf-token")
         if given is None and "form" in request.headers.get("content-type", ""):
-            given = (await request.form()).get("csrf_token")
+            field = (await request.form()).get("csrf_token")
+            given = field if isinstance(field, str) else None
         check_csrf(found.session.csrf_token, given)
     request.state.caller = found.caller
     return found.caller

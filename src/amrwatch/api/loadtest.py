@@ -104,10 +104,11 @@ class Connection:
 
     def __init__(self, host: str, port: int, cookie: str) -> None:
         self.host, self.port, self.cookie = host, port, cookie
-        self.reader = self.writer = None
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str) -> int:
-        if self.writer is None:
+        if self.writer is None or self.reader is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n"
                           f"Cookie: {self.cookie}\r\n\r\n".encode())
