@@ -131,6 +131,36 @@ def _scan(results, data: Path) -> list[tuple[str, Any, Any]]:
     return found
 
 
+def _aberrations(results):
+    """Farrington over weekly colistin-resistant Enterobacterales isolates, one series per country."""
+    import duckdb
+
+    from amrwatch.detect import detect_aberrations, detector
+
+    con = duckdb.connect()
+    con.register("results", results)
+    weekly = con.sql("""
+        WITH cases AS (SELECT DISTINCT country, lab_code, isolate_id,
+                              datediff('week', DATE '2021-01-04', specimen_date::DATE) AS week
+                       FROM results WHERE ab = 'COL' AND sir = 'R'
+                         AND (mo LIKE 'B_ESCHR_COLI%' OR mo LIKE 'B_KLBSL_PNMN%')),
+             grid AS (SELECT c.country AS series_id, w.week_index
+                      FROM (SELECT DISTINCT country FROM results) c,
+                           range(0, 261) w(week_index))
+        SELECT g.series_id, g.week_index::BIGINT AS week_index,
+               count(cases.isolate_id)::BIGINT AS observed
+        FROM grid g LEFT JOIN cases ON cases.country = g.series_id AND cases.week = g.week_index
+        GROUP BY ALL ORDER BY ALL""").to_arrow_table()
+    return detect_aberrations(weekly, detector("farrington", b=3))
+
+
+def _glass(results, out: Path) -> list[Path]:
+    """GLASS RIS, SAMPLE and AMR-I files for Peru 2023 (the year of its guideline change)."""
+    from amrwatch.export.glass import glass_tables, write_glass
+
+    return write_glass(glass_tables(results, "PER", 2023), out / "glass", "PER", 2023, "DS1")
+
+
 #: Demo logins (demo store only): role, country or lab, password.
 DEMO_USERS = {
     "analyst": ("regional_analyst", None, None),
@@ -184,8 +214,13 @@ def demo(
     results = _stage("Results", _results, store_path) if interpreted else None
     signals = _stage("Detection rules", _signals, results) if results is not None else None
     scanned = _stage("Space-time scan", _scan, results, data) if results is not None else None
+    aberrations = _stage("Aberration detection", _aberrations, results) \
+        if results is not None else None
+    glass = _stage("GLASS export", _glass, results, out) if results is not None else None
+    if glass:
+        console.print(f"GLASS files for Peru 2023: {', '.join(p.name for p in glass)}")
     logins = _stage("Dashboard users", _users, store_path) if ingested else None
-    report = write_report(out, data, results, signals, ingested, GUIDELINE, scanned)
+    report = write_report(out, data, results, signals, ingested, GUIDELINE, scanned, aberrations)
     console.rule("[bold]Where to look")
     console.print(f"Report (open in a browser): [bold]{report}[/]")
     console.print(f"Lab files as labs send them: {data}/whonet, lis, fhir, hl7")

@@ -22,6 +22,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 
+NOT_RUN = ("Not run: this stage is not available yet in this installation, or a stage before it "
+           "failed — the console output of `amrwatch demo` says which.")
+
+
 def _png(figure: plt.Figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
@@ -97,7 +101,7 @@ def _section(title: str, body: str, note: str = "") -> str:
 
 def _plot_or_missing(title: str, note: str, plot, results) -> str:
     if results is None:
-        return _section(title, "<p><em>Not available yet: no interpreted results.</em></p>")
+        return _section(title, f"<p><em>{NOT_RUN}</em></p>")
     try:
         return _section(title, plot(results), note)
     except ImportError as error:
@@ -117,7 +121,7 @@ def _events(data: Path) -> str:
 
 def _signals(signals) -> str:
     if signals is None:
-        return "<p><em>Detection rules not available yet.</em></p>"
+        return f"<p><em>{NOT_RUN}</em></p>"
     frame = signals.to_pandas()
     if frame.empty:
         return "<p>No signal raised.</p>"
@@ -131,7 +135,7 @@ def _signals(signals) -> str:
 
 def _clusters(scanned) -> str:
     if scanned is None:
-        return "<p><em>Space-time scan not available yet.</em></p>"
+        return f"<p><em>{NOT_RUN}</em></p>"
     parts = []
     for event, end, clusters in scanned:
         frame = clusters.to_pandas()
@@ -144,8 +148,25 @@ def _clusters(scanned) -> str:
             "labs with the ground truth below.</p>" + "".join(parts))
 
 
+def _alarms(aberrations) -> str:
+    if aberrations is None:
+        return f"<p><em>{NOT_RUN}</em></p>"
+    frame = aberrations.to_pandas()
+    frame = frame[frame.alarm == 1]
+    if frame.empty:
+        return ("<p>No alarm: at this size the weekly counts are too small for Farrington "
+                "(fewer than 5 cases in 4 weeks). With `amrwatch demo --isolates 200000` Ecuador "
+                "alarms from mid-2024, as seeded.</p>")
+    frame["week_start"] = pd.Timestamp("2021-01-04") + pd.to_timedelta(frame.week_index * 7, "D")
+    table = frame.groupby("series_id").agg(alarms=("alarm", "size"),
+                                           first=("week_start", "min"), last=("week_start", "max"))
+    return ("<p>Farrington (b = 3 years) on weekly counts of colistin-resistant E. coli and "
+            "K. pneumoniae per country; weeks with an alarm:</p>"
+            + table.sort_values("alarms", ascending=False).to_html(escape=True))
+
+
 def write_report(out: Path, data: Path, results, signals, ingested: dict[str, Any] | None,
-                 guideline: str, scanned=None) -> Path:
+                 guideline: str, scanned=None, aberrations=None) -> Path:
     parts = [
         _section("Isolates per country", _countries(data),
                  "Synthetic isolates generated for the 33 CELAC countries, 2021-2025."),
@@ -163,6 +184,7 @@ def write_report(out: Path, data: Path, results, signals, ingested: dict[str, An
                          _colistin, results),
         _section("Detection rules", _signals(signals)),
         _section("Space-time clusters", _clusters(scanned)),
+        _section("Aberrations: colistin resistance", _alarms(aberrations)),
         _section("What really happened (ground truth)", _events(data)),
     ]
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>amrwatch demo</title>"
