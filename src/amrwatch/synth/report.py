@@ -21,7 +21,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-
 NOT_RUN = ("Not run: this stage is not available yet in this installation, or a stage before it "
            "failed — the console output of `amrwatch demo` says which.")
 
