@@ -154,6 +154,15 @@ def _aberrations(results):
     return detect_aberrations(weekly, detector("farrington", b=3))
 
 
+def _alerts(store_path: Path, signals) -> int:
+    """Raise alerts for the rule signals (routed by the alert stage's data/routing.yaml)."""
+    from amrwatch.alert import raise_alerts
+    from amrwatch.store import open_store
+
+    with open_store(store_path) as store:
+        return raise_alerts(store, signals)
+
+
 def _glass(results, out: Path) -> list[Path]:
     """GLASS RIS, SAMPLE and AMR-I files for Peru 2023 (the year of its guideline change)."""
     from amrwatch.export.glass import glass_tables, write_glass
@@ -216,6 +225,11 @@ def demo(
     scanned = _stage("Space-time scan", _scan, results, data) if results is not None else None
     aberrations = _stage("Aberration detection", _aberrations, results) \
         if results is not None else None
+    if signals is not None:
+        alerts = _stage("Alerts", _alerts, store_path, signals)
+        if alerts is not None:
+            console.print(f"Raised {alerts:,} alerts from {signals.num_rows:,} rule signals; "
+                          "responders see them in the dashboard.")
     glass = _stage("GLASS export", _glass, results, out) if results is not None else None
     if glass:
         console.print(f"GLASS files for Peru 2023: {', '.join(p.name for p in glass)}")
