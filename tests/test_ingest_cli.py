@@ -92,6 +92,16 @@ def test_ingest_stores_reports_and_is_idempotent(cli, tmp_path):
     assert json.loads(status.stdout)["isolates"] == 2
 
 
+def test_report_advice_in_spanish(cli, tmp_path):
+    done = cli("ingest", str(CORPUS / "impossible_values.txt"), "--lab", "AR-001", "--country",
+               "ARG", "--dry-run", "--language", "es", "--report-dir", str(tmp_path / "r"),
+               home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Corrija la fecha" in done.stdout
+    html = (tmp_path / "r" / "impossible_values.txt.report.html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in html and "Corrija la fecha" in html
+
+
 def test_file_with_no_accepted_row_is_refused(cli, tmp_path):
     db = tmp_path / "hub.duckdb"
     done = cli("ingest", str(CORPUS / "wrong_delimiter.txt"), "--lab", "AR-001", "--country",

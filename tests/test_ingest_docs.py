@@ -6,7 +6,7 @@ from pathlib import Path
 
 from amrwatch.ingest.mapping import load_mapping
 from amrwatch.ingest.registry import READERS, reader
-from amrwatch.ingest.report import reasons
+from amrwatch.ingest.report import LANGUAGES, reasons, what_to_do
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "ingest.md").read_text(encoding="utf-8")
 MAPPINGS = Path(__file__).resolve().parents[1] / "src" / "amrwatch" / "ingest" / "mappings"
@@ -29,3 +29,10 @@ def test_every_reader_is_documented():
     reader("whonet")  # registers the built-in readers
     for name in READERS:
         assert f"`{name}`" in DOC
+
+
+def test_every_reason_has_advice_in_every_language():
+    for name in reasons():
+        advice = {language: what_to_do(name, language) for language in LANGUAGES}
+        assert all(advice.values()), name
+        assert len(set(advice.values())) >= 2, name  # translated, not copied

@@ -37,6 +37,8 @@ def ingest(
     strict: bool = typer.Option(False, "--strict", help="Refuse a file that still carries "
                                 "names, birth dates or raw patient ids."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; store nothing."),
+    language: str | None = typer.Option(None, "--language", help="Language of the report's "
+                                        "advice: es, pt, en or fr (default: from $LANG)."),
 ) -> None:
     """Read a lab's file, validate every row, pseudonymise patients and store accepted rows.
 
@@ -64,8 +66,9 @@ def ingest(
         _report_rejected_file(file, lab, country, error, report_dir)
         raise
     report = result.report()
-    print_report(report, result.issues, console)
-    json_path, html_path = write_reports(report, result.issues, report_dir)
+    language = _language(language)
+    print_report(report, result.issues, console, language=language)
+    json_path, html_path = write_reports(report, result.issues, report_dir, language)
     console.print(f"Report: {html_path} and {json_path}")
     if result.isolates.num_rows == 0:
         raise InputError("No row of the file could be accepted; nothing was stored",
@@ -73,6 +76,21 @@ def ingest(
                          hint=f"open {html_path} to see why each row was rejected")
     if not dry_run:
         _store(result, db, interpret)
+
+
+def _language(given: str | None) -> str:
+    """es, pt, en or fr: the option, else the environment's LANG, else English."""
+    import os
+
+    from amrwatch.errors import ConfigurationError
+    from amrwatch.ingest.report import LANGUAGES
+
+    if given is not None and given not in LANGUAGES:
+        raise ConfigurationError("Unknown report language", {"setting": "--language",
+                                                             "value": given},
+                                 hint="use es, pt, en or fr")
+    code = given or os.environ.get("LANG", "en")[:2]
+    return code if code in LANGUAGES else "en"
 
 
 def _store(result, db: str | None, interpret: str | None) -> None:

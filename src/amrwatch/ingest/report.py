@@ -26,6 +26,22 @@ def reasons() -> dict[str, dict[str, str]]:
     return {row["reason"]: row for row in rows("reasons.tsv")}
 
 
+#: Languages of the report's advice (data/reasons_i18n.tsv); English is in reasons.tsv.
+LANGUAGES = ("en", "es", "pt", "fr")
+
+
+@cache
+def _advice() -> dict[str, dict[str, str]]:
+    return {row["reason"]: row for row in rows("reasons_i18n.tsv")}
+
+
+def what_to_do(reason: str, language: str = "en") -> str:
+    """The advice for a reason code in `language` (es, pt, fr; English otherwise)."""
+    if language in ("es", "pt", "fr"):
+        return _advice()[reason][language]
+    return reasons()[reason]["what_to_do"]
+
+
 class Issues:
     """Collects the issues of one file; `table()` gives them in file order."""
 
@@ -75,18 +91,17 @@ def _repeat(value: str | None, n: int) -> pa.Array:
     return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
-def summary(issues: pa.Table) -> list[dict[str, Any]]:
+def summary(issues: pa.Table, language: str = "en") -> list[dict[str, Any]]:
     """Counts per (severity, reason): errors first, then the most frequent, with what to do."""
     if issues.num_rows == 0:
         return []
     grouped = issues.group_by(["severity", "reason"]).aggregate(
         [([], "count_all"), ("value", "min"), ("column", "distinct")]
     ).sort_by([("severity", "ascending"), ("count_all", "descending"), ("reason", "ascending")])
-    table = reasons()
     return [
         {"severity": r["severity"], "reason": r["reason"], "column": _few(r["column_distinct"]),
          "count": r["count_all"], "example": r["value_min"],
-         "what_to_do": table[r["reason"]]["what_to_do"]}
+         "what_to_do": what_to_do(r["reason"], language)}
         for r in grouped.to_pylist()
     ]
 
@@ -103,7 +118,8 @@ def as_json(report: dict[str, Any], issues: pa.Table) -> str:
                       default=str)
 
 
-def write_reports(report: dict[str, Any], issues: pa.Table, directory: Path) -> tuple[Path, Path]:
+def write_reports(report: dict[str, Any], issues: pa.Table, directory: Path,
+                  language: str = "en") -> tuple[Path, Path]:
     """Write `<file>.report.json` and `<file>.report.html` into `directory`; return both paths."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -117,14 +133,16 @@ def write_reports(report: dict[str, Any], issues: pa.Table, directory: Path) -> 
     env = Environment(loader=PackageLoader("amrwatch.ingest", "templates"),
                       autoescape=select_autoescape(["html"]))
     html = env.get_template("report.html").render(
-        report=report, summary=summary(issues), issues=issues.slice(0, 5000).to_pylist(),
+        report=report, summary=summary(issues, language), language=language,
+        issues=issues.slice(0, 5000).to_pylist(),
         shown=min(issues.num_rows, 5000), total=issues.num_rows,
     )
     html_path.write_text(html, encoding="utf-8")
     return json_path, html_path
 
 
-def print_report(report: dict[str, Any], issues: pa.Table, console: Any, limit: int = 20) -> None:
+def print_report(report: dict[str, Any], issues: pa.Table, console: Any, limit: int = 20,
+                 language: str = "en") -> None:
     """Counts, quality score and the most frequent problems as rich tables."""
     from rich.table import Column, Table
 
@@ -139,7 +157,7 @@ def print_report(report: dict[str, Any], issues: pa.Table, console: Any, limit: 
     if quality.get("score") is not None:
         parts = ", ".join(f"{k} {v:.0%}" for k, v in quality["components"].items() if v is not None)
         console.print(f"Data quality {quality['score']:.0%} ({parts})")
-    rows_ = summary(issues)
+    rows_ = summary(issues, language)
     if not rows_:
         console.print("No problems found.")
         return
