@@ -50,7 +50,7 @@ class WebhookReceiver:
             def log_message(self, *args: object) -> None:
                 return None
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests += 1
                 timestamp = self.headers.get("X-Amrwatch-Timestamp", "")
@@ -87,7 +87,7 @@ class _Inbox:
         self.received = 0
         self.messages: dict[str, email.message.Message] = {}  # Message-ID → message
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.received += 1
         self.messages.setdefault(message["Message-ID"], message)

@@ -12,7 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from alert_receivers import SmtpReceiver, WebhookReceiver, postgres_schema, routing_file, signal_rows
+from alert_receivers import (
+    SmtpReceiver,
+    WebhookReceiver,
+    postgres_schema,
+    routing_file,
+    signal_rows,
+)
 
 from amrwatch.alert import dispatch_once, load_routing, raise_alerts
 from amrwatch.store import open_store

@@ -63,7 +63,7 @@ def test_a_continuing_event_updates_its_evidence_without_a_new_alert(store):
 
 
 def test_a_failure_while_raising_leaves_nothing_behind(store, monkeypatch):
-    import amrwatch.alert.outbox as outbox
+    from amrwatch.alert import outbox
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -140,9 +140,8 @@ def test_routing_file_errors_name_the_entry(tmp_path):
     with pytest.raises(ConfigurationError, match="Unknown recipient 'nobody'") as error:
         load_routing(bad)
     assert error.value.context["entry"] == "rules.confirmation-requests-to-reference-lab"
-    bad.write_text(_packaged_text().replace("roles: [responder, administrator]",
-                                            "roles: [responder, boss]"), encoding="utf-8")
-    with pytest.raises(ConfigurationError, match="Unknown role"):
+    bad.write_text(_packaged_text().replace("type: webhook", "type: pager"), encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="unknown type 'pager'"):
         load_routing(bad)
 
 

@@ -124,6 +124,21 @@ def test_inbox_is_scoped_to_the_callers_country(store):
     assert list_alerts(store, severity="high")["status"].to_pylist() == ["closed"]
 
 
+def test_an_unknown_role_in_the_routing_file_is_named(store, tmp_path):
+    from importlib import resources
+
+    from amrwatch.alert import load_routing
+    from amrwatch.errors import ConfigurationError
+
+    text = resources.files("amrwatch.alert").joinpath("data", "routing.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "routing.yaml"
+    bad.write_text(text.replace("roles: [responder, administrator]", "roles: [responder, boss]"),
+                   encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="Unknown role.*boss") as error:
+        transition(store, AURIS, "close", "rosa", "responder", routing=load_routing(bad))
+    assert error.value.context["entry"] == "workflow.close"
+
+
 def test_unknown_alert_and_unknown_action_are_clear_errors(store):
     with pytest.raises(InputError, match="No such alert"):
         transition(store, 999, "ack", "rosa", "responder")

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from amrwatch.alert.outbox import raise_alerts
 from amrwatch.alert.routing import Routing
-from amrwatch.detect.rules import RuleSet, evaluate_rules, load_rules
 from amrwatch.schemas import SIGNAL
+
+if TYPE_CHECKING:
+    from amrwatch.detect.rules import RuleSet
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ def find_signals(results: pa.Table, labs: pa.Table | None, ruleset: RuleSet,
                  known: pa.Table, end: dt.date | None = None) -> pa.Table:
     """Every signal on the results: rules, weekly aberrations and (with `labs`) the scan."""
     from amrwatch.detect.pipeline import aberrations, cases, detect_signals
+    from amrwatch.detect.rules import evaluate_rules
 
     if labs is not None:
         return detect_signals(results, labs, ruleset, end=end, known=known).signals
@@ -49,6 +52,8 @@ def detect_and_alert(store: Any, labs: pa.Table | None = None, guideline: str | 
                      end: dt.date | None = None, now: dt.datetime | None = None) -> DetectionOutcome:
     """Run detection over the stored results (`guideline`: default the latest interpreted)
     and raise alerts for the events not yet alerted."""
+    from amrwatch.detect.rules import load_rules
+
     ruleset = ruleset or load_rules()
     results = store.isolate_results(guideline)
     if results.num_rows == 0:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amrwatch.alert.routing import Routing, Target
-from amrwatch.detect.rules import RuleSet
+
+if TYPE_CHECKING:  # importing amrwatch.detect loads scipy and statsmodels: only when detecting
+    from amrwatch.detect.rules import RuleSet
 
 STATUSES = ("new", "acknowledged", "escalated", "closed")
 #: Events that send messages: the alert's first notice and its escalation.
@@ -75,7 +77,7 @@ def routing_view(signal: dict[str, Any]) -> dict[str, Any]:
 def idempotency_key(signal_id: str, event: str, target: Target) -> str:
     """Derived from what the message is (event of which alert, to whom, how), never from when it
     is sent, so every retry — and a re-created outbox row — carries the same key."""
-    text = "|".join((signal_id, event, target.channel, target.address))
+    text = f"{signal_id}|{event}|{target.channel}|{target.address}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from amrwatch.alert import model
 from amrwatch.alert.routing import Routing, Target, load_routing
-from amrwatch.detect.rules import RuleSet, load_rules
 from amrwatch.errors import InputError
 from amrwatch.schemas import SIGNAL
+
+if TYPE_CHECKING:
+    from amrwatch.detect.rules import RuleSet
 
 SYSTEM_ACTOR = "amrwatch"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -38,6 +40,13 @@ OUTBOX = pa.schema([("delivery_id", pa.int64()), ("alert_id", pa.int64()), ("eve
                     ("idempotency_key", pa.string()), ("payload", pa.string()),
                     ("status", pa.string()), ("attempts", pa.int32()),
                     ("next_attempt_at", TIMESTAMP), ("created_at", TIMESTAMP)])
+
+
+def rule_set() -> RuleSet:
+    """The packaged detection rules (descriptions and phenotype labels for messages)."""
+    from amrwatch.detect.rules import load_rules
+
+    return load_rules()
 
 
 def now_utc() -> dt.datetime:
@@ -89,7 +98,7 @@ def raise_alerts(store: Any, signals: pa.Table, routing: Routing | None = None,
                  ruleset: RuleSet | None = None, now: dt.datetime | None = None,
                  actor: str = SYSTEM_ACTOR) -> int:
     """Store new signals with their alerts and outbox rows; return how many alerts were raised."""
-    routing, ruleset, now = routing or load_routing(), ruleset or load_rules(), now or now_utc()
+    routing, now = routing or load_routing(), now or now_utc()
     signals = conform(signals)
     _check_severities(signals, routing)
     with store.transaction():
@@ -107,7 +116,7 @@ def raise_alerts(store: Any, signals: pa.Table, routing: Routing | None = None,
         stamped = new.append_column("first_seen_at", pa.array([now] * new.num_rows, TIMESTAMP)) \
                      .append_column("last_seen_at", pa.array([now] * new.num_rows, TIMESTAMP))
         store.backend.append("signal", stamped)
-        _store_alerts(store, new.to_pylist(), routing, ruleset, now, actor)
+        _store_alerts(store, new.to_pylist(), routing, ruleset or rule_set(), now, actor)
     return new.num_rows
 
 

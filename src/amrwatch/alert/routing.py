@@ -170,7 +170,8 @@ def _checked(data: Any, path: str) -> Routing:
             _fail(f"The routing file lacks the section {section!r}", path, section,
                   "copy the section from amrwatch/alert/data/routing.yaml")
     _check_rules(data, path)
-    _check_workflow(data, path)
+    if "en" not in data["messages"]:
+        _fail("Messages need at least English", path, "messages", "add messages.en")
     return Routing(path, data)
 
 
@@ -200,15 +201,3 @@ def _check_rules(data: dict[str, Any], path: str) -> None:
                 _fail(f"Unknown severity {rule['when'][key]!r}", path, f"rules.{rule.get('id')}",
                       "use one of: " + ", ".join(data["severities"]))
 
-
-def _check_workflow(data: dict[str, Any], path: str) -> None:
-    from amrwatch.api.roles import Role
-
-    roles = {r.value for r in Role}
-    for action, step in data["workflow"].items():
-        unknown = set(step.get("roles", [])) - roles
-        if unknown:
-            _fail(f"Unknown role(s) {', '.join(sorted(unknown))}", path, f"workflow.{action}",
-                  "roles: " + ", ".join(sorted(roles)))
-    if "en" not in data["messages"]:
-        _fail("Messages need at least English", path, "messages", "add messages.en")

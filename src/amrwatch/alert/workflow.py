@@ -11,16 +11,25 @@ escalation queues messages to the escalation recipients in the outbox.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from amrwatch.alert import model
-from amrwatch.alert.outbox import (ALERT_EVENT, SYSTEM_ACTOR, enqueue, lock_alerts, next_ids,
-                                   now_utc)
+from amrwatch.alert.outbox import (
+    ALERT_EVENT,
+    SYSTEM_ACTOR,
+    enqueue,
+    lock_alerts,
+    next_ids,
+    now_utc,
+    rule_set,
+)
 from amrwatch.alert.routing import Routing, load_routing
-from amrwatch.detect.rules import RuleSet, load_rules
 from amrwatch.errors import ConfigurationError, InputError, PermissionDenied
+
+if TYPE_CHECKING:
+    from amrwatch.detect.rules import RuleSet
 
 #: Words people type for the workflow actions (the CLI's `ack`).
 ACTIONS = {"ack": "acknowledge", "acknowledge": "acknowledge", "escalate": "escalate",
@@ -50,6 +59,11 @@ def check_allowed(alert: dict[str, Any], action: str, role: Any, country: str | 
     if step is None:
         raise ConfigurationError(f"Unknown alert action {action!r}", {"action": action},
                                  hint="use one of: " + ", ".join(sorted(routing.workflow)))
+    unknown = set(step["roles"]) - {r.value for r in Role}
+    if unknown:  # checked here, not when loading: the role list lives with the web service
+        raise ConfigurationError(f"Unknown role(s) {', '.join(sorted(unknown))} in the routing file",
+                                 {"file": routing.path, "entry": f"workflow.{ACTIONS.get(action, action)}"},
+                                 hint="roles: " + ", ".join(r.value for r in Role))
     role = Role.parse(role) if isinstance(role, str) else role
     if role.value not in step["roles"]:
         raise PermissionDenied(f"Your role ({role.value}) may not {ACTIONS.get(action, action)} alerts",
@@ -84,7 +98,7 @@ def transition(store: Any, alert_id: int, action: str, actor: str, role: Any,
         role_name = getattr(role, "value", role)
         _move(store, alert, ACTIONS.get(action, action), step["to"], actor, role_name, note, now)
         if step["to"] == "escalated":
-            _notify_escalation(store, alert, routing, ruleset or load_rules(), now)
+            _notify_escalation(store, alert, routing, ruleset or rule_set(), now)
     return get_alert(store, alert_id)
 
 
@@ -111,12 +125,13 @@ def _notify_escalation(store: Any, alert: dict[str, Any], routing: Routing, rule
 def escalate_overdue(store: Any, routing: Routing | None = None, ruleset: RuleSet | None = None,
                      now: dt.datetime | None = None) -> list[int]:
     """Escalate every alert still `new` after its deadline; return their ids."""
-    routing, ruleset, now = routing or load_routing(), ruleset or load_rules(), now or now_utc()
+    routing, now = routing or load_routing(), now or now_utc()
     escalated = []
     with store.transaction():
         lock_alerts(store)
         overdue = store.query(f"{ALERT_SIGNAL_SQL} WHERE a.status = 'new' AND a.escalate_at <= ? "
                               "ORDER BY a.alert_id", [now]).to_pylist()
+        ruleset = ruleset or (rule_set() if overdue else None)
         for alert in overdue:
             waited = routing.escalate_after(alert["severity"])
             note = f"not acknowledged within {waited} (escalation.acknowledge_within_hours)"
