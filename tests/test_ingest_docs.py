@@ -36,3 +36,16 @@ def test_every_reason_has_advice_in_every_language():
         advice = {language: what_to_do(name, language) for language in LANGUAGES}
         assert all(advice.values()), name
         assert len(set(advice.values())) >= 2, name  # translated, not copied
+
+
+def test_every_command_option_is_documented():
+    import typer
+
+    from amrwatch.cli.main import app
+
+    command = typer.main.get_command(app)
+    for name in ("ingest", "pseudonymise"):
+        for param in command.commands[name].params:  # type: ignore[attr-defined]
+            for option in param.opts:
+                if option.startswith("--") and option != "--help":
+                    assert option in DOC, f"{name} {option}"
