@@ -7,6 +7,8 @@ isolates, below the suppression threshold of 10).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import webdata
 from fastapi.testclient import TestClient
@@ -327,3 +329,29 @@ def test_alert_workflow_by_role(clients):
     assert clients["epi"].post("/api/alerts/1/close").status_code == 403  # responders close
     assert clients["responder"].post("/api/alerts/1/close").json()["status"] == "closed"
     assert clients["responder"].get("/api/alerts/1").json()["actions"] == []
+
+
+def test_lis_csv_upload_uses_the_labs_mapping_on_the_hub(clients, amr_r_dir, tmp_path):
+    """The hub keeps MX-A's settings (CSV export + the shipped mapping for AMR's unclean example);
+    the lab pseudonymised its 50-row export with the same mapping before sending it."""
+    import os
+
+    from amrwatch.ingest.deidentify import pseudonymise_file
+    from amrwatch.ingest.mapping import load_mapping, shipped_mapping
+
+    mapping = shipped_mapping("amr_example_isolates_unclean")
+    settings = Path(os.environ["AMRWATCH_HOME"]) / "labs" / "MX-A.yaml"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(f"format: csv\nmapping: {mapping}\n")
+    lines = (amr_r_dir / "example_isolates_unclean.tsv").read_text(encoding="utf-8").splitlines()
+    export = tmp_path / "export.tsv"
+    export.write_text("\n".join(lines[:51]) + "\n", encoding="utf-8")
+    pseudonymise_file(export, b"k" * 32, tmp_path / "sent.tsv", load_mapping(mapping))
+    content = (tmp_path / "sent.tsv").read_bytes()
+    answer = clients["admin"].post("/api/uploads", data={"lab": "MX-A"},
+                                   files={"file": ("lis-export.tsv", content, "text/plain")})
+    assert answer.status_code == 201, answer.text
+    done = answer.json()
+    assert done["report"]["reader"] == "csv"
+    assert done["report"]["counts"]["rows_read"] == 50
+    assert done["outcome"]["isolates_received"] == done["report"]["counts"]["isolates_accepted"]

@@ -3,7 +3,8 @@
 Takes the caller, the lab, the file's name and bytes (spooled to disk by the web server while it
 streams in) and an optional format; gives the store's outcome plus the validation report.
 A file that still carries personal identifiers is refused (issue 5: the hub's rule for files
-received over the network); rows the report rejects are listed, never stored.
+received over the network); rows the report rejects are listed, never stored. The lab's settings
+file on the hub (date order, guideline, LIS mapping, format) applies as for `amrwatch ingest`.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from amrwatch.api.roles import Caller, Role
 from amrwatch.errors import PermissionDenied
 
 UPLOADERS = {Role.LAB_SUBMITTER, Role.ADMINISTRATOR}
-#: Formats read without a mapping file; LIS CSV/Excel exports need the lab's YAML mapping and
-#: go through `amrwatch ingest --mapping` until the upload form takes one.
-WEB_FORMATS = ("whonet", "fhir", "hl7")
+#: Formats the upload form offers; LIS CSV/Excel exports are read with the mapping named in the
+#: lab's settings file on the hub (`amrwatch.ingest.labsettings`).
+WEB_FORMATS = ("whonet", "csv", "excel", "fhir", "hl7")
 
 
 def receive(access: DataAccess, caller: Caller, lab_code: str | None, file_name: str,
             content: bytes, format: str | None = None) -> dict:
     """Ingest one upload for `lab_code` (a lab submitter's own lab by default)."""
     from amrwatch.ingest import read_upload
+    from amrwatch.ingest.labsettings import lab_settings
 
     caller.require(UPLOADERS, "upload files")
     lab_code = lab_code or caller.lab_code
@@ -30,8 +32,10 @@ def receive(access: DataAccess, caller: Caller, lab_code: str | None, file_name:
                                {"user": caller.username, "lab": lab_code},
                                hint=f"Choose {caller.lab_code}.")
     lab = access.lab(caller, lab_code or "")
-    result = read_upload(file_name, format or None, lab=lab["lab_code"], country=lab["country"],
-                         strict=True, content=content)
+    saved = lab_settings(lab["lab_code"])  # date order, guideline, mapping the hub keeps
+    result = read_upload(file_name, format or saved.format, saved.mapping, lab=lab["lab_code"],
+                         country=lab["country"], date_order=saved.date_order,
+                         lab_guideline=saved.guideline, strict=True, content=content)
     store = access.store
     outcome = store.add_upload(result.lab_code, result.country, result.file, result.sha256,
                                result.reader, result.isolates, result.ast_results,
