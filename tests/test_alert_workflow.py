@@ -144,3 +144,23 @@ def test_unknown_alert_and_unknown_action_are_clear_errors(store):
         transition(store, 999, "ack", "rosa", "responder")
     with pytest.raises(Exception, match="Unknown alert action 'resolve'"):
         transition(store, AURIS, "resolve", "rosa", "responder")
+
+
+def test_isolates_of_an_aggregate_sharing_country_stay_in_that_country(tmp_path):
+    """docs/store.md: a country with sharing `aggregate` lets only counts leave it."""
+    with open_store(tmp_path / "hub.duckdb") as hub:
+        hub.register_lab("BR-001", "BRA", sharing="aggregate")
+        raise_alerts(hub, signal_rows(), now=T0)
+        rows = hub.query("SELECT recipient, payload FROM outbox WHERE alert_id = ?", [AURIS]).to_pylist()
+        evidence = {r["recipient"]: json.loads(r["payload"])["alert"]["evidence"] for r in rows}
+        assert evidence["national_focal_point:BRA"]["isolates"][0]["isolate_id"] == "BR-17"
+        assert evidence["regional_response_centre"] == {
+            "scope": "country", "isolate_count": 1, "isolates_withheld": True}
+        responder = Caller("rosa", Role.RESPONDER)
+        assert "isolates" not in alert_detail(hub, AURIS, caller=responder)["evidence"]
+        brazil = Caller("joao", Role.NATIONAL_EPIDEMIOLOGIST, country="BRA")
+        assert alert_detail(hub, AURIS, caller=brazil)["evidence"]["isolates"][0]["isolate_id"] == "BR-17"
+        # Argentina shares isolates: the regional centre gets the cluster's evidence whole.
+        cluster = hub.query("SELECT payload FROM outbox WHERE alert_id = ? AND channel = 'webhook'",
+                            [CLUSTER])["payload"][0].as_py()
+        assert json.loads(cluster)["alert"]["evidence"]["labs"] == ["AR-001", "UY-002"]

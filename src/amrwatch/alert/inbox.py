@@ -72,6 +72,8 @@ def alert_detail(store: Any, alert_id: int, caller: Any = None) -> dict[str, Any
                                                               "user": caller.username},
                                hint="national users see alerts of their own country only")
     alert["evidence"] = model.evidence_of(alert)
+    if caller is not None and not _sees_isolates(store, caller, alert):
+        alert["evidence"] = model.without_isolates(alert["evidence"])
     alert["countries"] = model.countries_of(alert)
     alert["events"] = store.query(
         "SELECT logged_at, actor, role, action, from_status, to_status, note FROM alert_event "
@@ -81,6 +83,19 @@ def alert_detail(store: Any, alert_id: int, caller: Any = None) -> dict[str, Any
         "next_attempt_at, last_error, delivered_at FROM outbox WHERE alert_id = ? "
         "ORDER BY delivery_id", [int(alert_id)]).to_pylist()
     return alert
+
+
+def _sees_isolates(store: Any, caller: Any, alert: dict[str, Any]) -> bool:
+    """The web service's sharing rule (`Caller.sees_isolates_of`) for every country concerned;
+    a lab submitter sees the isolates of an alert about their own lab."""
+    if caller.role.value == "lab_submitter":
+        return alert.get("lab_code") == caller.lab_code
+    for country in model.countries_of(alert):
+        shared = store.query("SELECT count(*) AS n FROM lab WHERE country = ? AND sharing = 'aggregate'",
+                             [country])["n"][0].as_py()
+        if not caller.sees_isolates_of(country, "aggregate" if shared else "isolate"):
+            return False
+    return True
 
 
 def _may_see(caller: Any, alert: dict[str, Any]) -> bool:

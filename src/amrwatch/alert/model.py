@@ -81,10 +81,31 @@ def idempotency_key(signal_id: str, event: str, target: Target) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+def without_isolates(evidence: dict[str, Any]) -> dict[str, Any]:
+    """Evidence as a country with `aggregate` sharing lets it leave: counts, no isolate rows
+    (docs/store.md, sharing policies; the same rule as the web service's)."""
+    if "isolates" not in evidence:
+        return evidence
+    rest = {k: v for k, v in evidence.items() if k != "isolates"}
+    return {**rest, "isolate_count": len(evidence["isolates"] or []), "isolates_withheld": True}
+
+
+def private_to(signal: dict[str, Any], target: Target, aggregate_countries: set[str]) -> bool:
+    """Whether isolate rows must stay out of a message: the event's country shares only
+    aggregates and the recipient is not that country's own contact (`name:ISO3`)."""
+    countries = set(countries_of(signal)) & aggregate_countries
+    return any(not target.recipient.endswith(f":{country}") for country in countries)
+
+
 def payload(alert_id: int, signal: dict[str, Any], event: str, target: Target,
-            ruleset: RuleSet, routing: Routing) -> dict[str, Any]:
+            ruleset: RuleSet, routing: Routing,
+            aggregate_countries: set[str] = frozenset()) -> dict[str, Any]:
     """The message about one alert event for one target: subject and text in the target's
-    language, plus the alert's data (for webhooks) and a link to the inbox."""
+    language, plus the alert's data (for webhooks) and a link to the inbox. Isolate rows of a
+    country that shares only aggregates go to that country's own contacts only."""
+    evidence = evidence_of(signal)
+    if private_to(signal, target, aggregate_countries):
+        evidence = without_isolates(evidence)
     texts = routing.messages(target.language)
     values = {**fields(signal, ruleset, routing, target.language), "alert_id": alert_id,
               "title": title(signal, ruleset, routing, target.language),
@@ -101,7 +122,7 @@ def payload(alert_id: int, signal: dict[str, Any], event: str, target: Target,
             "phenotype": signal.get("phenotype"),
             "window_start": _iso(signal.get("window_start")),
             "window_end": _iso(signal.get("window_end")),
-            "evidence": evidence_of(signal),
+            "evidence": evidence,
         },
     }
 

@@ -149,13 +149,15 @@ def enqueue(store: Any, items: list[tuple[int, dict[str, Any], list[Target]]], e
     """Outbox rows for (alert id, signal, targets) items; a message whose idempotency key is
     already in the outbox is not queued twice."""
     rows, seen = [], set()
+    aggregate = set(store.query("SELECT DISTINCT country FROM lab WHERE sharing = 'aggregate'")
+                    .column("country").to_pylist())
     for alert_id, signal, targets in items:
         for target in targets:
             key = model.idempotency_key(signal["signal_id"], event, target)
             if key in seen:
                 continue
             seen.add(key)
-            body = model.payload(alert_id, signal, event, target, ruleset, routing)
+            body = model.payload(alert_id, signal, event, target, ruleset, routing, aggregate)
             rows.append({"alert_id": alert_id, "event": event, "channel": target.channel,
                          "recipient": target.recipient, "address": target.address,
                          "idempotency_key": key, "status": "pending", "attempts": 0,
