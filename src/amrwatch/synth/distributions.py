@@ -73,7 +73,9 @@ def _mic_centres(bp: pd.DataFrame, ecoff: pd.DataFrame) -> pd.DataFrame:
     ecoff_based = np.log2(grouped.ecoff_mic) - 1.5
     grouped["wt_log2"] = np.fmin(ecoff_based.fillna(s_based), s_based.fillna(ecoff_based))
     grouped["r_log2"] = np.log2(grouped.r_mic) + 1.5
-    grouped["low_log2"] = np.log2(grouped.s_mic.fillna(grouped.r_mic / 4)) + 1.0
+    # Low-level resistance (one gyrA mutation, qnr) sits just above the lowest S breakpoint, where
+    # guideline versions disagree (e.g. CLSI 2018 S <= 1 vs EUCAST R > 0.5 for ciprofloxacin).
+    grouped["low_log2"] = np.log2(grouped.s_mic.fillna(grouped.r_mic / 4)) + 2.0
     return grouped.reset_index()
 
 

@@ -51,17 +51,25 @@ def _query(results, sql: str) -> pd.DataFrame:
 
 def _guideline_artefact(results) -> str:
     frame = _query(results, """
-        SELECT year(specimen_date) AS year, avg((lab_sir = 'R')::INT) * 100 AS lab_reported,
-               avg((sir = 'R')::INT) * 100 AS reinterpreted, count(*) AS n
-        FROM results WHERE country = 'PER' AND ab = 'CIP' AND mo LIKE 'B_ESCHR_COLI%'
-          AND sir IS NOT NULL GROUP BY 1 ORDER BY 1""")
+        SELECT year(specimen_date) AS year, count(*) AS n,
+               avg((lab_sir = 'R')::INT) * 100 AS lab_reported,
+               avg((sir = 'R')::INT) * 100 AS reinterpreted
+        FROM results WHERE country = 'PER' AND ab = 'CIP' AND method = 'MIC'
+          AND lab_sir IN ('S', 'I', 'R')
+          AND sir IN ('S', 'I', 'R', 'NI')
+          AND mo IN ('B_ESCHR_COLI', 'B_KLBSL_PNMN', 'B_KLBSL_OXYT', 'B_PROTS_MRBL',
+                     'B_ENTRBC_CLOC')
+        GROUP BY 1 ORDER BY 1""")
     figure, axis = plt.subplots(figsize=(6, 3))
     axis.plot(frame.year, frame.lab_reported, "o-", label="as the labs reported (own guideline)")
-    axis.plot(frame.year, frame.reinterpreted, "s-", label="re-interpreted, one guideline")
+    axis.plot(frame.year, frame.reinterpreted, "s-", label=f"same results re-interpreted, one "
+              "guideline")
     axis.axvline(2022.5, color="grey", linestyle=":")
-    axis.set_ylabel("% R, E. coli ciprofloxacin, Peru")
+    axis.set_xticks(frame.year)
+    axis.set_ylabel("% R ciprofloxacin MIC, Enterobacterales")
     axis.legend(fontsize=8)
-    return _png(figure)
+    return _png(figure) + "<p>Results per year: " + ", ".join(
+        f"{int(y)}: {int(n)}" for y, n in zip(frame.year, frame.n, strict=True)) + "</p>"
 
 
 def _colistin(results) -> str:
