@@ -62,7 +62,7 @@ def _guideline_artefact(results) -> str:
         GROUP BY 1 ORDER BY 1""")
     figure, axis = plt.subplots(figsize=(6, 3))
     axis.plot(frame.year, frame.lab_reported, "o-", label="as the labs reported (own guideline)")
-    axis.plot(frame.year, frame.reinterpreted, "s-", label=f"same results re-interpreted, one "
+    axis.plot(frame.year, frame.reinterpreted, "s-", label="same results re-interpreted, one "
               "guideline")
     axis.axvline(2022.5, color="grey", linestyle=":")
     axis.set_xticks(frame.year)
