@@ -35,8 +35,9 @@ def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code:
                     "neither a measurement nor S/I/R; result rejected")
     keep = of_accepted & readable
     isolate_id = isolates["isolate_id"].take(pa.array(position[keep]))
-    keep = pa.array(keep)
-    tests, parsed = tests.filter(keep), parsed.filter(keep)
+    if not keep.all():  # filtering millions of results costs seconds; most files keep them all
+        mask = pa.array(keep)
+        tests, parsed = tests.filter(mask), parsed.filter(mask)
     _report_out_of_range(tests, parsed, issues)
     lab_sir = pc.coalesce(pc.utf8_upper(tests["lab_sir"]), parsed["category"])
     guideline = tests["guideline"] if lab_guideline is None else pa.repeat(
