@@ -39,7 +39,7 @@ function mapSpec(data, width) {
             from: {
               data: { values: data.rows },
               key: "atlas_id",
-              fields: ["name", "pct_r", "pct_label", "ci_label", "n_label"],
+              fields: ["name", "pct_r", "pct_label", "ci_label", "n_label", "insufficient"],
             },
           },
           { filter: "isValid(datum.pct_r)" },
@@ -52,6 +52,8 @@ function mapSpec(data, width) {
             title: data.legend,
             scale: { scheme: "orangered", domain: [0, 100] },
           },
+          // Fewer isolates than the minimum-n rule: drawn faded, as the table notes.
+          opacity: { condition: { test: "datum.insufficient", value: 0.45 }, value: 1 },
           tooltip: tooltip,
         },
       },
