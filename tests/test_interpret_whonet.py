@@ -59,5 +59,8 @@ def test_whonet_expected_resistance_covers_clsi_and_its_exceptions(whonet_dir) -
     assert result["reason"].to_pylist()[:2] == ["expected_resistance"] * 2
     assert result["sir"].to_pylist()[:2] == ["R", "R"]
     assert result["reason"][2].as_py() != "expected_resistance"
-    # the bundled AMR table derives from EUCAST's phenotypes only: nothing expected under CLSI
-    assert "expected_resistance" not in interpret(rows, guideline="CLSI 2024")["reason"].to_pylist()
+    # the bundled table (EUCAST Expected Resistant Phenotypes v1.2, Table 1: Klebsiella
+    # pneumoniae is ampicillin-resistant) is applied under CLSI too, and says where R came from
+    bundled = interpret(rows, guideline="CLSI 2024")
+    assert bundled["reason"][0].as_py() == "expected_resistance"
+    assert "EUCAST Expected Resistant Phenotypes" in bundled["breakpoint_id"][0].as_py()

@@ -84,11 +84,19 @@ def amr_source() -> BreakpointSource:
 @cache
 def amr_expected_resistance(organisation: str) -> pa.Table:
     """AMR `intrinsic_resistant` (built from EUCAST Expected Resistant Phenotypes v1.2, one row per
-    species and drug), so it speaks for EUCAST only; CLSI gets no rows from this source."""
+    species and drug), offered to CLSI runs as well.
+
+    Intrinsic resistance is a property of the species, not of a guideline: CLSI M100 Appendix B
+    lists the same core phenotypes (e.g. Klebsiella and ampicillin, Enterobacterales and
+    vancomycin), and most labs of the region report under CLSI, where a Klebsiella read as
+    ampicillin-susceptible must not pass. The breakpoint id names the EUCAST table, so the source
+    of every such R stays visible; whether a policy applies it is the policy's
+    `expected_resistance` setting."""
     con = duckdb.connect()
     con.register("intrinsic", refdata_table("intrinsic_resistant"))
     return con.sql("SELECT DISTINCT mo AS key, ab, []::VARCHAR[] AS exceptions "
-                   "FROM intrinsic WHERE $org = 'EUCAST'", params={"org": organisation}).to_arrow_table()
+                   "FROM intrinsic WHERE $org IN ('EUCAST', 'CLSI')",
+                   params={"org": organisation}).to_arrow_table()
 
 
 def source(name: str | Path | None) -> BreakpointSource:
