@@ -6,6 +6,7 @@ as `012` keep their zeros, values such as `<=0.25` stay raw). Errors name the fi
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pyarrow as pa
@@ -39,8 +40,8 @@ def read_table(path: Path) -> pa.Table:
     try:
         if delimiter is None:
             return pq.read_table(path)
-        with path.open("rb") as handle:
-            header = handle.readline().decode("utf-8-sig").rstrip("\r\n").split(delimiter)
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle, delimiter=delimiter), [])
         return pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(encoding="utf8"),
