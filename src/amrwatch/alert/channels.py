@@ -81,7 +81,12 @@ class Webhook:
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.secret_env = settings.get("secret_env", "AMRWATCH_WEBHOOK_SECRET")
-        self.timeout = float(settings.get("timeout_seconds", 10))
+        # One client for all messages of a dispatch pass: connections and the TLS context are
+        # reused (building a TLS context per message cost 30 ms in `amrwatch bench alerts`).
+        self.client = httpx.Client(timeout=float(settings.get("timeout_seconds", 10)))
+
+    def close(self) -> None:
+        self.client.close()
 
     def deliver(self, delivery: Delivery) -> None:
         secret = os.environ.get(self.secret_env)
@@ -93,8 +98,7 @@ class Webhook:
                    IDEMPOTENCY_HEADER: delivery.idempotency_key, TIMESTAMP_HEADER: timestamp,
                    SIGNATURE_HEADER: sign(secret.encode(), timestamp, body)}
         try:
-            response = httpx.post(delivery.address, content=body, headers=headers,
-                                  timeout=self.timeout)
+            response = self.client.post(delivery.address, content=body, headers=headers)
         except httpx.HTTPError as error:
             raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
         if not response.is_success:

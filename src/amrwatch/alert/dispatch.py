@@ -51,10 +51,14 @@ def dispatch_once(store: Any, routing: Routing | None = None, now: dt.datetime |
     with _single_dispatcher(store):
         report = DispatchReport(escalated=escalate_overdue(store, routing, now=now))
         channels: dict[str, Channel] = {}
-        for row in due(store, now, limit):
-            channel = channels.get(row["channel"]) or channels.setdefault(
-                row["channel"], make_channel(routing.channels[row["channel"]]))
-            _attempt(store, channel, row, routing, now, report)
+        try:
+            for row in due(store, now, limit):
+                channel = channels.get(row["channel"]) or channels.setdefault(
+                    row["channel"], make_channel(routing.channels[row["channel"]]))
+                _attempt(store, channel, row, routing, now, report)
+        finally:
+            for channel in channels.values():
+                getattr(channel, "close", lambda: None)()
         report.waiting = int(store.backend.scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
     return report
 

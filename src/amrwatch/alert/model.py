@@ -48,7 +48,7 @@ def title(signal: dict[str, Any], ruleset: RuleSet, routing: Routing, language: 
         values = fields(signal, ruleset, routing, language)
         what = values["phenotype"]
         text = f"{text} ({what})" if what and what not in text else text
-        return f"{text} — {values['place']}"
+        return f"{text.rstrip('.')} — {values['place']}"
     template = texts.get(signal["kind"], "{detector}: {phenotype}")
     return template.format(**fields(signal, ruleset, routing, language))
 

@@ -35,6 +35,8 @@ ALERT_EVENT = pa.schema([("event_id", pa.int64()), ("alert_id", pa.int64()), ("l
                          ("actor", pa.string()), ("role", pa.string()), ("action", pa.string()),
                          ("from_status", pa.string()), ("to_status", pa.string()),
                          ("note", pa.string())])
+AUDIT = pa.schema([("logged_at", TIMESTAMP), ("actor", pa.string()), ("action", pa.string()),
+                   ("target", pa.string()), ("details", pa.string())])
 OUTBOX = pa.schema([("delivery_id", pa.int64()), ("alert_id", pa.int64()), ("event", pa.string()),
                     ("channel", pa.string()), ("recipient", pa.string()), ("address", pa.string()),
                     ("idempotency_key", pa.string()), ("payload", pa.string()),
@@ -138,10 +140,15 @@ def _store_alerts(store: Any, signals: list[dict[str, Any]], routing: Routing, r
     store.backend.append("alert_event", pa.Table.from_pylist(events, schema=ALERT_EVENT))
     items = [(a["alert_id"], s, routing.route(model.routing_view(s))) for a, s in zip(alerts, signals)]
     enqueue(store, items, model.RAISED, routing, ruleset, now)
-    for alert, signal in zip(alerts, signals):
-        store.audit(actor, "alert.raise", f"alert:{alert['alert_id']}",
-                    {"signal_id": signal["signal_id"], "severity": signal["severity"],
-                     "detector": signal["detector"], "country": signal["country"]})
+    # The audit rows Store.audit would write, one per alert, appended in one bulk write: a
+    # first detection over a long history can raise thousands of alerts at once.
+    store.backend.append("audit", pa.Table.from_pylist([
+        {"logged_at": now, "actor": actor, "action": "alert.raise",
+         "target": f"alert:{alert['alert_id']}",
+         "details": json.dumps({"signal_id": signal["signal_id"], "severity": signal["severity"],
+                                "detector": signal["detector"], "country": signal["country"]},
+                               ensure_ascii=False)}
+        for alert, signal in zip(alerts, signals)], schema=AUDIT))
 
 
 def enqueue(store: Any, items: list[tuple[int, dict[str, Any], list[Target]]], event: str,

@@ -9,6 +9,8 @@
     amrwatch alerts escalate-overdue
     amrwatch alerts raise signals.parquet      alerts from `amrwatch detect run` output
     amrwatch alerts detect [--labs labs.tsv]   detection over the store, then alerts
+
+Also `amrwatch bench alerts`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from amrwatch.cli.bench import bench_app, peak_rss_mib
 
 alerts_app = typer.Typer(help="Alerts: list, acknowledge, escalate, close, and deliver them.")
 console = Console()
@@ -221,3 +225,20 @@ def detect_command(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(alerts_app, name="alerts")
+
+
+@bench_app.command("alerts")
+def bench_alerts(
+    signals: int = typer.Option(10_000, help="Number of synthetic signals to raise."),
+    deliveries: int = typer.Option(1_000, help="Webhook messages to deliver to a local receiver."),
+) -> None:
+    """Raise alerts from signals (then again, all known) and deliver webhooks; prints the times."""
+    from amrwatch.alert.benchmark import run
+
+    f = run(signals, deliveries)
+    console.print(f"raise: {f['raised']:,} alerts from {f['signals']:,} signals in "
+                  f"{f['raise_seconds']:.2f} s ({f['raised'] / f['raise_seconds']:,.0f} alerts/s)")
+    console.print(f"re-run: {f['raised_again']} new from the same signals in {f['rerun_seconds']:.2f} s")
+    console.print(f"dispatch: {f['delivered']:,} signed webhooks delivered in {f['dispatch_seconds']:.2f} s "
+                  f"({f['delivered'] / max(f['dispatch_seconds'], 1e-9):,.0f} messages/s); "
+                  f"peak memory {peak_rss_mib():.0f} MiB")
