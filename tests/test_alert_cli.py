@@ -59,3 +59,40 @@ def test_alerts_from_the_command_line(tmp_path) -> None:
         ("amrwatch", "new", "scan"), ("maria", "acknowledged", "lab called")]
     assert {d["status"] for d in shown["deliveries"]} == {"pending"}
     assert all(d["attempts"] == 1 and d["last_error"] for d in shown["deliveries"])
+
+
+def test_continuous_dispatch_delivers_and_stops_on_interrupt(tmp_path) -> None:
+    import os
+    import signal
+    import time
+
+    from alert_receivers import SmtpReceiver, WebhookReceiver
+
+    from amrwatch.alert import load_routing, raise_alerts
+    from amrwatch.store import open_store
+
+    hook, smtp = WebhookReceiver("shared-key"), SmtpReceiver()
+    hook.start()
+    smtp.start()
+    db = str(tmp_path / "hub.duckdb")
+    routing = routing_file(tmp_path, hook.url, smtp.port)
+    with open_store(db) as store:  # closed before the dispatcher starts: one writer per file
+        raise_alerts(store, signal_rows(), routing=load_routing(routing))
+    env = {**os.environ, "AMRWATCH_TEST_WEBHOOK_SECRET": "shared-key"}
+    process = subprocess.Popen([sys.executable, "-m", "amrwatch", "alerts", "dispatch", "--every",
+                                "0.2", "--db", db, "--routing", routing], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(hook.messages) + len(smtp.inbox.messages) < 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        hook.stop()
+        smtp.stop()
+    assert len(hook.messages) == 2 and len(smtp.inbox.messages) == 4, out + err
+    assert hook.requests == 2 and smtp.inbox.received == 4
+    assert "Stopped; waiting messages stay in the outbox." in said(out)
+    with open_store(db) as store:  # the dispatcher let go of the file
+        assert store.query("SELECT count(*) AS n FROM outbox WHERE status = 'delivered'")["n"][0].as_py() == 6

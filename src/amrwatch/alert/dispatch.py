@@ -102,12 +102,23 @@ class _single_dispatcher:
             self.store.backend.scalar("SELECT pg_advisory_unlock(hashtext(current_schema() || '.dispatch'))")
 
 
-def dispatch_forever(store: Any, routing: Routing | None = None, every_seconds: float = 30.0,
-                     on_report: Callable[[DispatchReport], None] | None = None) -> None:
-    """Run `dispatch_once` every `every_seconds` until interrupted (Ctrl+C, SIGTERM)."""
+def dispatch_forever(url: str | None, routing: Routing | None = None, every_seconds: float = 30.0,
+                     on_report: Callable[[DispatchReport | StoreError], None] | None = None) -> None:
+    """Run `dispatch_once` every `every_seconds` until interrupted (Ctrl+C, SIGTERM).
+
+    The store is opened for each pass only: a DuckDB file has one writing process, and an
+    upload must not wait for the dispatcher. A pass that finds the store busy is reported and
+    the next one tries again.
+    """
+    from amrwatch.store import open_store
+
     routing = routing or load_routing()
     while True:
-        report = dispatch_once(store, routing)
+        try:
+            with open_store(url, create=False) as store:
+                outcome: DispatchReport | StoreError = dispatch_once(store, routing)
+        except StoreError as busy:
+            outcome = busy
         if on_report is not None:
-            on_report(report)
+            on_report(outcome)
         time.sleep(every_seconds)

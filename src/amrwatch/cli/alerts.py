@@ -148,6 +148,13 @@ def close_command(alert_id: int = AlertArg, role: str = RoleOption, user: str = 
 
 
 def _print_dispatch(report) -> None:
+    from amrwatch.errors import StoreError
+
+    if isinstance(report, StoreError):
+        console.print(f"[yellow]Store not available for this pass: {report.message}; trying again later.[/]")
+        return
+    if not (report.escalated or report.delivered or report.failed):
+        return  # a quiet pass: nothing to say
     if report.escalated:
         console.print(f"Escalated (not acknowledged in time): {', '.join(map(str, report.escalated))}")
     console.print(f"{report.delivered} message(s) delivered, {len(report.failed)} failed, "
@@ -168,15 +175,15 @@ def dispatch_command(
     from amrwatch.alert.dispatch import dispatch_forever, dispatch_once
     from amrwatch.store import open_store
 
-    with open_store(db, create=False) as store:
-        if once:
+    if once:
+        with open_store(db, create=False) as store:
             _print_dispatch(dispatch_once(store, _routing(routing)))
-            return
-        console.print(f"Dispatching every {every:g} s; Ctrl+C to stop.")
-        try:
-            dispatch_forever(store, _routing(routing), every, _print_dispatch)
-        except KeyboardInterrupt:
-            console.print("Stopped; waiting messages stay in the outbox.")
+        return
+    console.print(f"Dispatching every {every:g} s; Ctrl+C to stop.")
+    try:
+        dispatch_forever(db, _routing(routing), every, _print_dispatch)
+    except KeyboardInterrupt:
+        console.print("Stopped; waiting messages stay in the outbox.")
 
 
 @alerts_app.command("escalate-overdue")
