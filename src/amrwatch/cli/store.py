@@ -80,7 +80,8 @@ def bench_ingest(
         envvar="AMRWATCH_TEST_POSTGRES", help="PostgreSQL server for the hub figures."),
     skip_postgres: bool = typer.Option(False, help="Only measure DuckDB."),
 ) -> None:
-    """Write a WHONET-style upload (12 AST results per isolate) into DuckDB and PostgreSQL."""
+    """Store write alone: ready-made ISOLATE/AST_RESULT tables (12 AST results per isolate)
+    into DuckDB and PostgreSQL. `bench read` times file -> read -> store end to end."""
     from amrwatch.store.benchmark import measure_duckdb, measure_postgres, synthetic_upload
 
     upload, seconds = synthetic_upload(isolates)

@@ -1,15 +1,24 @@
-"""`amrwatch bench read`: how fast a WHONET export becomes validated tables.
+"""`amrwatch bench read`: how fast a WHONET export on disk becomes stored AST results.
 
 Takes a number of isolates; writes a synthetic WHONET-style pipe-delimited export (WHONET field
 codes, 12 result columns of disk and MIC values, some empty, realistic code frequencies) with
-numpy, then times `read_upload` on it. Figures: AST rows/s, isolates/s, seconds, peak memory.
+numpy, then times, end to end, `read_upload` (read, validate, pseudonymise) and `Store.add_upload`
+into a temporary DuckDB file and a throw-away PostgreSQL schema (or the readers alone). Each leg
+runs in a fresh process, so its peak memory is its own. Figures: AST rows/s, seconds of each
+part, user CPU seconds, peak RSS.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import resource
 import tempfile
 import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +31,8 @@ DISK = ["AMP_ND10", "CIP_ND5", "SXT_ND1_2", "GEN_ND10", "CRO_ND30", "MEM_ND10", 
         "ERY_ND15"]
 MIC = ["VAN_NM", "PEN_NM", "CTX_NM", "AMK_NM"]
 DILUTIONS = np.array(["<=0.25", "0.5", "1", "2", "4", "8", "16", ">32"])
+#: Where each leg puts the results it read.
+LEGS = {"none": "(readers only)", "duckdb": "DuckDB", "postgres": "PostgreSQL"}
 
 
 def synthetic_whonet(isolates: int, path: Path, seed: int = 1) -> int:
@@ -71,21 +82,70 @@ def _year(dates: np.ndarray) -> np.ndarray:
     return dates.astype("datetime64[Y]").astype(int) + 1970
 
 
-def measure(isolates: int) -> dict[str, float]:
-    """Generate, then read once; the figures of the read."""
-    from amrwatch.codes import resolve_antimicrobials, resolve_organisms
-    from amrwatch.ingest import read_upload
-
-    resolve_organisms(["eco"]), resolve_antimicrobials(["AMP"])  # vocabularies are built once
-    with tempfile.TemporaryDirectory() as folder:
+def measure(isolates: int, legs: list[str], postgres: str) -> list[dict[str, Any]]:
+    """Generate the export once, then run each leg ("none", "duckdb", "postgres") on it."""
+    spawn = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix="amrwatch-bench-") as folder:
         path = Path(folder) / "whonet_export.txt"
         cells = synthetic_whonet(isolates, path)
-        size = path.stat().st_size
-        start = time.perf_counter()
-        result = read_upload(path, lab="BENCH", country="ARG", key=b"bench-key-" * 4)
-        seconds = time.perf_counter() - start
-    assert result.ast_results.num_rows == cells, "the benchmark lost results"
-    return {"isolates": result.isolates.num_rows, "ast_rows": result.ast_results.num_rows,
-            "megabytes": size / 1e6, "seconds": seconds,
-            "ast_rows_per_s": result.ast_results.num_rows / seconds,
-            "isolates_per_s": result.isolates.num_rows / seconds}
+        figures = []
+        for leg in legs:
+            with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                figures.append(pool.submit(_leg, path, leg, postgres, cells).result())
+    return figures
+
+
+def _leg(path: Path, leg: str, postgres: str, cells: int) -> dict[str, Any]:
+    """One timed pass, file -> tables (-> store), in this (fresh) process."""
+    from amrwatch.cli.bench import peak_rss_mib
+    from amrwatch.codes import resolve_antimicrobials, resolve_organisms
+    from amrwatch.errors import StoreError
+
+    resolve_organisms(["eco"]), resolve_antimicrobials(["AMP"])  # vocabularies are built once
+    figures: dict[str, Any] = {"store": LEGS[leg], "megabytes": path.stat().st_size / 1e6}
+    try:
+        with _store(leg, path.parent, postgres) as store:
+            figures |= _timed(path, store, cells)
+    except StoreError as error:
+        return figures | {"skipped": str(error).splitlines()[0]}
+    return figures | {"peak_rss_mib": peak_rss_mib()}
+
+
+def _timed(path: Path, store: Any, cells: int) -> dict[str, Any]:
+    from amrwatch.ingest import read_upload
+
+    started, cpu = time.perf_counter(), _user_cpu()
+    result = read_upload(path, lab="BENCH", country="ARG", key=b"bench-key-" * 4)
+    read = time.perf_counter() - started
+    stored = result.ast_results.num_rows
+    if store is not None:
+        outcome = store.add_upload(result.lab_code, result.country, result.file, result.sha256,
+                                   result.reader, result.isolates, result.ast_results,
+                                   result.report())
+        stored = outcome.ast_stored
+    seconds = time.perf_counter() - started
+    assert stored == cells, "the benchmark lost results"
+    return {"isolates": result.isolates.num_rows, "ast_rows": stored, "read_seconds": read,
+            "store_seconds": seconds - read, "seconds": seconds,
+            "cpu_seconds": _user_cpu() - cpu, "ast_rows_per_s": stored / seconds}
+
+
+@contextmanager
+def _store(leg: str, folder: Path, postgres: str) -> Iterator[Any]:
+    """An empty store for the leg (opened and migrated before the clock starts), or None."""
+    from amrwatch.store import open_store
+    from amrwatch.store.benchmark import scratch_postgres
+
+    if leg == "none":
+        yield None
+    elif leg == "duckdb":
+        with open_store(str(folder / "bench.duckdb")) as store:
+            yield store
+    else:
+        with scratch_postgres(postgres) as url, open_store(url) as store:
+            yield store
+
+
+def _user_cpu() -> float:
+    """User CPU seconds of this process, all threads (DuckDB and Arrow work in threads)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime

@@ -12,6 +12,8 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,17 @@ def measure_duckdb(upload: Upload) -> list[dict[str, Any]]:
 
 def measure_postgres(upload: Upload, url: str) -> list[dict[str, Any]]:
     """Figures on a fresh schema of the server at `url`, dropped afterwards."""
+    try:
+        with scratch_postgres(url) as scratch:
+            return _timed_uploads(scratch, upload, "PostgreSQL")
+    except StoreError as error:
+        return [{"store": "PostgreSQL", "skipped": str(error).splitlines()[0]}]
+
+
+@contextmanager
+def scratch_postgres(url: str) -> Iterator[str]:
+    """The URL of a throw-away schema on the server at `url`, dropped on exit; StoreError when
+    the server cannot be reached."""
     import psycopg
 
     schema = f"amrwatch_bench_{uuid.uuid4().hex[:8]}"
@@ -71,13 +84,10 @@ def measure_postgres(upload: Upload, url: str) -> list[dict[str, Any]]:
         with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
             admin.execute(f"CREATE SCHEMA {schema}")
     except psycopg.Error as error:
-        return [{"store": "PostgreSQL", "skipped": f"not reachable ({error})".splitlines()[0]}]
+        raise StoreError(f"not reachable ({error})".splitlines()[0], {"store": url}) from error
     joiner = "&" if "?" in url else "?"
     try:
-        return _timed_uploads(f"{url}{joiner}options=-csearch_path%3D{schema}", upload,
-                              "PostgreSQL")
-    except StoreError as error:
-        return [{"store": "PostgreSQL", "skipped": str(error).splitlines()[0]}]
+        yield f"{url}{joiner}options=-csearch_path%3D{schema}"
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
