@@ -25,8 +25,10 @@ $(SYSTEM_STAMP): scripts/system-packages.sh
 
 system-packages: $(SYSTEM_STAMP)
 
+# At a terminal the demo ends by serving the dashboard (Ctrl+C stops it); run from a script or CI
+# it finishes after printing where to look, so it never blocks an unattended run.
 demo: $(STAMP)
-	$(BIN)/amrwatch demo
+	$(BIN)/amrwatch demo $$( [ -t 0 ] && [ -t 1 ] && echo --serve )
 
 test: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/python -m pytest
