@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -21,6 +21,7 @@ from amrwatch.schemas import SIGNAL
 
 if TYPE_CHECKING:
     from amrwatch.detect.rules import RuleSet
+    from amrwatch.store import Store
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class DetectionOutcome:
     scanned: bool  # whether the space-time scan ran (it needs lab coordinates)
 
 
-def stored_signals(store: Any) -> pa.Table:
+def stored_signals(store: Store) -> pa.Table:
     return store.query("SELECT " + ", ".join(SIGNAL.names) + " FROM signal").cast(SIGNAL)
 
 
@@ -47,7 +48,7 @@ def find_signals(results: pa.Table, labs: pa.Table | None, ruleset: RuleSet,
     return pa.concat_tables([p.cast(SIGNAL) for p in parts]) if parts else SIGNAL.empty_table()
 
 
-def detect_and_alert(store: Any, labs: pa.Table | None = None, guideline: str | None = None,
+def detect_and_alert(store: Store, labs: pa.Table | None = None, guideline: str | None = None,
                      ruleset: RuleSet | None = None, routing: Routing | None = None,
                      end: dt.date | None = None, now: dt.datetime | None = None) -> DetectionOutcome:
     """Run detection over the stored results (`guideline`: default the latest interpreted)

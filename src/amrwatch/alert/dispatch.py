@@ -15,13 +15,16 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amrwatch.alert.channels import Channel, Delivery, DeliveryFailed, make_channel
 from amrwatch.alert.outbox import now_utc
 from amrwatch.alert.routing import Routing, load_routing
 from amrwatch.alert.workflow import escalate_overdue
 from amrwatch.errors import StoreError
+
+if TYPE_CHECKING:
+    from amrwatch.store import Store
 
 
 @dataclass
@@ -32,14 +35,14 @@ class DispatchReport:
     waiting: int = 0  # still pending after this run (including those not yet due)
 
 
-def due(store: Any, now: dt.datetime, limit: int) -> list[dict[str, Any]]:
+def due(store: Store, now: dt.datetime, limit: int) -> list[dict[str, Any]]:
     return store.query(
         "SELECT delivery_id, channel, address, idempotency_key, payload, attempts FROM outbox "
         "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, delivery_id "
         f"LIMIT {int(limit)}", [now]).to_pylist()
 
 
-def dispatch_once(store: Any, routing: Routing | None = None, now: dt.datetime | None = None,
+def dispatch_once(store: Store, routing: Routing | None = None, now: dt.datetime | None = None,
                   clock: Callable[[], dt.datetime] = now_utc, limit: int = 1000) -> DispatchReport:
     """Escalate overdue alerts, then try every due message once.
 
@@ -63,7 +66,7 @@ def dispatch_once(store: Any, routing: Routing | None = None, now: dt.datetime |
     return report
 
 
-def _attempt(store: Any, channel: Channel, row: dict[str, Any], routing: Routing,
+def _attempt(store: Store, channel: Channel, row: dict[str, Any], routing: Routing,
              now: dt.datetime, report: DispatchReport) -> None:
     delivery = Delivery(row["delivery_id"], row["channel"], row["address"],
                         row["idempotency_key"], json.loads(row["payload"]))
@@ -86,7 +89,7 @@ class _single_dispatcher:
     """On a PostgreSQL hub only one dispatcher works at a time (a session advisory lock), so two
     never send the same message concurrently; a DuckDB file already has one writing process."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.postgres = store.backend.dialect == "postgresql"
 

@@ -8,13 +8,16 @@ lab submitter those of their own lab; region-wide roles see every alert.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from amrwatch.alert import model
 from amrwatch.alert.workflow import get_alert
 from amrwatch.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from amrwatch.store import Store
 
 LIST_SQL = """
 SELECT a.alert_id, a.status, a.severity, a.title, a.country, a.lab_code, s.kind, s.detector,
@@ -42,7 +45,7 @@ def scope_of(caller: Any) -> tuple[list[str], list[Any]]:
     return ["a.country = ?"], [caller.country]
 
 
-def list_alerts(store: Any, *, status: str | list[str] | None = None, severity: str | None = None,
+def list_alerts(store: Store, *, status: str | list[str] | None = None, severity: str | None = None,
                 country: str | None = None, lab_code: str | None = None, caller: Any = None,
                 limit: int | None = None) -> pa.Table:
     """Alerts matching the filters within the caller's scope, most urgent and newest first.
@@ -64,7 +67,7 @@ def list_alerts(store: Any, *, status: str | list[str] | None = None, severity: 
     return store.query(sql, params)
 
 
-def alert_detail(store: Any, alert_id: int, caller: Any = None) -> dict[str, Any]:
+def alert_detail(store: Store, alert_id: int, caller: Any = None) -> dict[str, Any]:
     """One alert with its evidence (parsed JSON), events (oldest first) and deliveries."""
     alert = get_alert(store, alert_id)
     if caller is not None and not _may_see(caller, alert):
@@ -85,7 +88,7 @@ def alert_detail(store: Any, alert_id: int, caller: Any = None) -> dict[str, Any
     return alert
 
 
-def _sees_isolates(store: Any, caller: Any, alert: dict[str, Any]) -> bool:
+def _sees_isolates(store: Store, caller: Any, alert: dict[str, Any]) -> bool:
     """The web service's sharing rule (`Caller.sees_isolates_of`) for every country concerned;
     a lab submitter sees the isolates of an alert about their own lab."""
     if caller.role.value == "lab_submitter":

@@ -24,6 +24,7 @@ from amrwatch.schemas import SIGNAL
 
 if TYPE_CHECKING:
     from amrwatch.detect.rules import RuleSet
+    from amrwatch.store import Store
 
 SYSTEM_ACTOR = "amrwatch"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -55,7 +56,7 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def next_ids(store: Any, sequence: str, n: int) -> list[int]:
+def next_ids(store: Store, sequence: str, n: int) -> list[int]:
     """`n` values of a store sequence in one statement."""
     if n == 0:
         return []
@@ -63,7 +64,7 @@ def next_ids(store: Any, sequence: str, n: int) -> list[int]:
     return sorted(table.column("id").to_pylist())
 
 
-def lock_alerts(store: Any) -> None:
+def lock_alerts(store: Store) -> None:
     """One writer of alerts at a time on a PostgreSQL hub (a DuckDB file has one writer anyway)."""
     if store.backend.dialect == "postgresql":
         store.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.alert'))", [])
@@ -96,7 +97,7 @@ def _check_severities(signals: pa.Table, routing: Routing) -> None:
                          hint="severities: " + ", ".join(routing.severities))
 
 
-def raise_alerts(store: Any, signals: pa.Table, routing: Routing | None = None,
+def raise_alerts(store: Store, signals: pa.Table, routing: Routing | None = None,
                  ruleset: RuleSet | None = None, now: dt.datetime | None = None,
                  actor: str = SYSTEM_ACTOR) -> int:
     """Store new signals with their alerts and outbox rows; return how many alerts were raised."""
@@ -122,7 +123,7 @@ def raise_alerts(store: Any, signals: pa.Table, routing: Routing | None = None,
     return new.num_rows
 
 
-def _store_alerts(store: Any, signals: list[dict[str, Any]], routing: Routing, ruleset: RuleSet,
+def _store_alerts(store: Store, signals: list[dict[str, Any]], routing: Routing, ruleset: RuleSet,
                   now: dt.datetime, actor: str) -> None:
     alert_ids = next_ids(store, "alert_id_seq", len(signals))
     alerts, events = [], []
@@ -151,7 +152,7 @@ def _store_alerts(store: Any, signals: list[dict[str, Any]], routing: Routing, r
         for alert, signal in zip(alerts, signals)], schema=AUDIT))
 
 
-def enqueue(store: Any, items: list[tuple[int, dict[str, Any], list[Target]]], event: str,
+def enqueue(store: Store, items: list[tuple[int, dict[str, Any], list[Target]]], event: str,
             routing: Routing, ruleset: RuleSet, now: dt.datetime) -> int:
     """Outbox rows for (alert id, signal, targets) items; a message whose idempotency key is
     already in the outbox is not queued twice."""
@@ -171,9 +172,10 @@ def enqueue(store: Any, items: list[tuple[int, dict[str, Any], list[Target]]], e
                          "payload": json.dumps(body, ensure_ascii=False, default=str),
                          "next_attempt_at": now, "created_at": now})
     if rows:
-        queued = store.query("SELECT idempotency_key FROM outbox WHERE alert_id IN ("
-                             + ", ".join(str(int(i)) for i, _, _ in items) + ")")
-        rows = [r for r in rows if r["idempotency_key"] not in set(queued.column(0).to_pylist())]
+        queued = set(store.query("SELECT idempotency_key FROM outbox WHERE alert_id IN ("
+                                 + ", ".join(str(int(i)) for i, _, _ in items) + ")")
+                     .column(0).to_pylist())
+        rows = [r for r in rows if r["idempotency_key"] not in queued]
     for row, delivery_id in zip(rows, next_ids(store, "outbox_id_seq", len(rows))):
         row["delivery_id"] = delivery_id
     if rows:

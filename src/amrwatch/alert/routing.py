@@ -111,13 +111,16 @@ class Routing:
                 if order.index(alert["severity"]) > order.index(wanted):
                     return False
                 continue
-            values = [alert.get(key)] if key != "country" else (alert.get("countries")
-                                                                 or [alert.get("country")])
-            if key == "organism":
-                values = [alert.get("mo")]
-            if not any(_match_one(v, wanted) for v in values):
+            if not any(_match_one(v, wanted) for v in _values(key, alert)):
                 return False
         return True
+
+
+def _values(key: str, alert: dict[str, Any]) -> list[Any]:
+    """What a `when` key is compared with: every country an event concerns, `mo` for organism."""
+    if key == "country":
+        return alert.get("countries") or [alert.get("country")]
+    return [alert.get("mo" if key == "organism" else key)]
 
 
 def _match_one(value: Any, wanted: Any) -> bool:

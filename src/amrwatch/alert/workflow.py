@@ -30,6 +30,7 @@ from amrwatch.errors import ConfigurationError, InputError, PermissionDenied
 
 if TYPE_CHECKING:
     from amrwatch.detect.rules import RuleSet
+    from amrwatch.store import Store
 
 #: Words people type for the workflow actions (the CLI's `ack`).
 ACTIONS = {"ack": "acknowledge", "acknowledge": "acknowledge", "escalate": "escalate",
@@ -42,7 +43,7 @@ FROM alert a JOIN signal s ON s.signal_id = a.signal_id
 """
 
 
-def get_alert(store: Any, alert_id: int) -> dict[str, Any]:
+def get_alert(store: Store, alert_id: int) -> dict[str, Any]:
     rows = store.query(f"{ALERT_SIGNAL_SQL} WHERE a.alert_id = ?", [int(alert_id)]).to_pylist()
     if not rows:
         raise InputError("No such alert", {"alert_id": alert_id},
@@ -81,7 +82,7 @@ def check_allowed(alert: dict[str, Any], action: str, role: Any, country: str | 
     return step
 
 
-def transition(store: Any, alert_id: int, action: str, actor: str, role: Any,
+def transition(store: Store, alert_id: int, action: str, actor: str, role: Any,
                note: str | None = None, *, country: str | None = None,
                routing: Routing | None = None, ruleset: RuleSet | None = None,
                now: dt.datetime | None = None) -> dict[str, Any]:
@@ -102,7 +103,7 @@ def transition(store: Any, alert_id: int, action: str, actor: str, role: Any,
     return get_alert(store, alert_id)
 
 
-def _move(store: Any, alert: dict[str, Any], action: str, to_status: str, actor: str,
+def _move(store: Store, alert: dict[str, Any], action: str, to_status: str, actor: str,
           role: str | None, note: str | None, now: dt.datetime) -> None:
     store.execute("UPDATE alert SET status = ?, updated_at = ? WHERE alert_id = ?",
                   [to_status, now, alert["alert_id"]])
@@ -115,14 +116,14 @@ def _move(store: Any, alert: dict[str, Any], action: str, to_status: str, actor:
                 {"from": alert["status"], "to": to_status, "role": role, "note": note})
 
 
-def _notify_escalation(store: Any, alert: dict[str, Any], routing: Routing, ruleset: RuleSet,
+def _notify_escalation(store: Store, alert: dict[str, Any], routing: Routing, ruleset: RuleSet,
                        now: dt.datetime) -> None:
     view = model.routing_view(alert)
     targets = routing.escalation_targets(view) + routing.route(view)
     enqueue(store, [(alert["alert_id"], alert, targets)], model.ESCALATED, routing, ruleset, now)
 
 
-def escalate_overdue(store: Any, routing: Routing | None = None, ruleset: RuleSet | None = None,
+def escalate_overdue(store: Store, routing: Routing | None = None, ruleset: RuleSet | None = None,
                      now: dt.datetime | None = None) -> list[int]:
     """Escalate every alert still `new` after its deadline; return their ids."""
     routing, now = routing or load_routing(), now or now_utc()
