@@ -78,8 +78,9 @@ def assert_consistent(url: str) -> list[int]:
         status = store.status()
         assert committed in ([1, 2], [1, 2, 3])
         assert per_upload == [
-            {"upload_id": u, "isolates_stored": sizes[u], "ast_stored": sizes[u] * TESTS_PER_ISOLATE,
-             "isolates": sizes[u], "ast": sizes[u] * TESTS_PER_ISOLATE} for u in committed]
+            {"upload_id": u, "isolates_stored": sizes[u], "isolates": sizes[u],
+             "ast_stored": sizes[u] * TESTS_PER_ISOLATE, "ast": sizes[u] * TESTS_PER_ISOLATE}
+            for u in committed]
         assert status["isolates"] == sum(sizes[u] for u in committed)
         assert status["ast_results"] == sum(sizes[u] for u in committed) * TESTS_PER_ISOLATE
         # The interrupted file was never half-ingested: sending it again stores all of it

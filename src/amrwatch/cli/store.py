@@ -42,7 +42,8 @@ def status(db: str = DbOption,
 
 
 def reinterpret(
-    guideline: str = typer.Option(..., help='Guideline version, e.g. "EUCAST 2025" or "CLSI 2024".'),
+    guideline: str = typer.Option(
+        ..., help='Guideline version, e.g. "EUCAST 2025" or "CLSI 2024".'),
     policy: str = typer.Option("default", help="Interpretation policy (see docs/interpret.md)."),
     db: str = DbOption,
 ) -> None:

@@ -7,7 +7,8 @@ file (default `amrwatch.duckdb`) or a PostgreSQL hub (`postgresql://…`), chose
 AMRWATCH_DB. See docs/store.md.
 
     with open_store() as store:
-        outcome = store.add_upload("AR-001", "ARG", "jan.txt", sha256, "whonet", isolates, ast, report)
+        outcome = store.add_upload("AR-001", "ARG", "jan.txt", sha256, "whonet",
+                                   isolates, ast, report)
         store.reinterpret("EUCAST 2025")
         table = store.isolate_results(guideline="EUCAST 2025", country="ARG")
 """

@@ -136,7 +136,8 @@ class DuckDBBackend(Backend):
     def _failed(self, error: duckdb.Error, sql: str) -> StoreError:
         return StoreError(f"The store refused a statement: {_first_line(error)}",
                           {"store": self.location, "statement": " ".join(sql.split())[:120]},
-                          hint="this is a bug if it happened during a normal command; please report it")
+                          hint="this is a bug if it happened during a normal command; "
+                          "please report it")
 
 
 def _first_line(error: Exception) -> str:

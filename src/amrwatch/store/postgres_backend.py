@@ -143,7 +143,8 @@ class PostgresBackend(Backend):
     def _failed(self, error: psycopg.Error, sql: str) -> StoreError:
         return StoreError(f"The store refused a statement: {_first_line(error)}",
                           {"store": self.location, "statement": " ".join(sql.split())[:120]},
-                          hint="this is a bug if it happened during a normal command; please report it")
+                          hint="this is a bug if it happened during a normal command; "
+                          "please report it")
 
 
 def pyformat(sql: str) -> str:

@@ -64,7 +64,7 @@ class UploadOutcome:
 
 
 def conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
-    """Exactly the columns of `schema`, in its order and types, or a StoreError naming what's off."""
+    """Exactly the columns of `schema`, in its order and types, or a StoreError saying why not."""
     missing = [name for name in schema.names if name not in table.column_names]
     if missing:
         raise StoreError(f"The {what} table lacks columns the store needs",
