@@ -63,13 +63,14 @@ AST_INPUT = pa.schema(
     ]
 )
 
-#: Columns the interpretation engine appends to its input.
+#: Columns the interpretation engine appends to its input. Dictionary-encoded strings: a few
+#: distinct answers repeat over millions of rows, so each row holds an int32 index, not a copy.
 INTERPRETATION = pa.schema(
     [
-        ("sir", pa.string()),  # S, SDD, I, R, NS, NI, WT, NWT or null
-        ("reason", pa.string()),  # closed set: amrwatch.interpret.reasons
-        ("breakpoint_id", pa.string()),  # id of the breakpoint row used, null when none
-        ("guideline", pa.string()),  # e.g. "EUCAST 2025"
+        ("sir", pa.dictionary(pa.int32(), pa.string())),  # S, SDD, I, R, NS, NI, WT, NWT or null
+        ("reason", pa.dictionary(pa.int32(), pa.string())),  # closed set: interpret.reasons
+        ("breakpoint_id", pa.dictionary(pa.int32(), pa.string())),  # row used; null when none
+        ("guideline", pa.dictionary(pa.int32(), pa.string())),  # e.g. "EUCAST 2025"
     ]
 )
 

@@ -79,13 +79,16 @@ def interpret_archive(session: SparkSession, source: Path, target: Path, guideli
                                ("organism", "antimicrobial", "method", "value")}),
                      guideline, policy, capped_mic_handling)
     inputs = [pa.field(f.name, to_arrow_type(f.dataType)) for f in frame.schema.fields]
-    schema = from_arrow_schema(pa.schema(inputs + list(INTERPRETATION)))
+    # The engine's answer columns are dictionary-encoded strings; Spark declares them as plain
+    # strings, so each batch is decoded to the declared schema before it goes back to the JVM.
+    declared = pa.schema(inputs + [pa.field(f.name, f.type.value_type) for f in INTERPRETATION])
+    schema = from_arrow_schema(declared)
 
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             result = _interpret_batch(pa.Table.from_batches([batch]), guideline, policy,
                                       capped_mic_handling)
-            yield from result.to_batches()
+            yield from result.cast(declared).to_batches()
 
     result = frame.mapInArrow(task, schema)
     result.write.mode("overwrite").parquet(str(target))

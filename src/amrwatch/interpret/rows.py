@@ -18,11 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from amrwatch.schemas import AST_INPUT
+from amrwatch.schemas import AST_INPUT, INTERPRETATION
 
 REQUIRED = ("organism", "antimicrobial", "method", "value")
 OPTIONAL = tuple(name for name in AST_INPUT.names if name not in REQUIRED)
 _KEY_LIMIT = 1 << 62
+ANSWER = INTERPRETATION.field("sir").type  # dictionary<int32, string>, as every answer column
 
 
 def distinct_rows(data: pa.Table) -> tuple[pa.Table, pa.ChunkedArray]:
@@ -69,12 +70,18 @@ def _rechunk(indices: pa.Array, like: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def spread(answers: pa.Table, combo_of_row: pa.ChunkedArray) -> dict[str, pa.ChunkedArray]:
-    """Every column of `answers` (one row per combination) taken to every row, as strings, the
-    columns in parallel; a dictionary cast copies strings ~10x faster than `take`."""
+    """Every column of `answers` (one row per combination) taken to every row as a dictionary
+    array (INTERPRETATION): each column's few distinct answers are the dictionary, and each row
+    gets an int32 index, so no string is copied per row (writing 40 million strings at 10 million
+    rows cost ~0.8 s of CPU). Nulls are null indices, so null counts and is_null stay right; the
+    dictionary is sorted, so equal answers are equal arrays whatever the row order or chunking."""
     def one(name: str) -> pa.ChunkedArray:
-        values = answers.column(name).combine_chunks()
-        return pa.chunked_array([pa.DictionaryArray.from_arrays(chunk, values).cast(pa.string())
-                                 for chunk in combo_of_row.chunks], type=pa.string())
+        column = answers.column(name).combine_chunks()
+        values = pc.unique(column.drop_null())
+        values = values.take(pc.array_sort_indices(values))
+        index_of_combo = pc.index_in(column, value_set=values)
+        return pa.chunked_array([pa.DictionaryArray.from_arrays(index_of_combo.take(chunk), values)
+                                 for chunk in combo_of_row.chunks], type=ANSWER)
 
     with ThreadPoolExecutor(min(answers.num_columns, os.cpu_count() or 1)) as pool:
         return dict(zip(answers.column_names, pool.map(one, answers.column_names), strict=True))

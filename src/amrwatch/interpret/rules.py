@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from amrwatch.interpret.data import read_yaml
 from amrwatch.interpret.organisms import resolve, resolve_antimicrobials
 from amrwatch.refdata import table as refdata_table
+from amrwatch.schemas import INTERPRETATION
 
 #: results an expert rule never touches: nothing was measured, or nothing is known about them.
 _UNTOUCHED = ("missing_value", "unresolved_organism", "unresolved_antimicrobial", "unknown_method")
@@ -107,6 +108,8 @@ def _set(result: pa.Table, rows: np.ndarray, category: str, rule_id: str) -> pa.
     mask[rows] = True
     hit = pa.array(mask)
     for name, value in (("sir", category), ("reason", "expert_rule"), ("breakpoint_id", rule_id)):
-        column = pc.if_else(hit, pa.scalar(value, pa.string()), result[name].combine_chunks())
-        result = result.set_column(result.column_names.index(name), name, column)
+        text = result[name].combine_chunks().cast(pa.string())
+        column = pc.if_else(hit, pa.scalar(value, pa.string()), text).dictionary_encode()
+        result = result.set_column(result.column_names.index(name), INTERPRETATION.field(name),
+                                   column)
     return result

@@ -102,7 +102,7 @@ class Run:
         finally:
             con.close()
         answers = answers.select(["sir", "reason", "breakpoint_id"]).append_column(
-            "guideline", pa.array([self.settings.guideline] * answers.num_rows, pa.string()))
+            "guideline", pa.repeat(pa.scalar(self.settings.guideline), answers.num_rows))
         return spread(answers, combo_of_row)
 
     def _interpret_combos(self, con: duckdb.DuckDBPyConnection, combos: pa.Table) -> pa.Table:
