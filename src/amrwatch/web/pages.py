@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import unicodedata
 from pathlib import Path
 from typing import Annotated
 
@@ -147,6 +148,11 @@ def _labels(lang: Language, rows: list[dict]) -> list[dict]:
     return rows
 
 
+def _collation_key(name: str) -> str:
+    """Alphabetical order that ignores accents (Antígua after Angola, not after Zimbabwe)."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+
+
 def _settings(request: Request) -> dict:
     settings = request.app.state.access.settings
     return {"suppress_below": settings.suppress_below, "minimum_n": settings.minimum_n}
@@ -160,7 +166,7 @@ def overview(request: Request, caller: CurrentCaller, mo: str | None = None, ab:
     rows = request.app.state.access.resistance_by_country(
         caller, chosen["mo"], chosen["ab"], year_value, chosen["guideline"]) if chosen["mo"] else []
     lang = language(request)
-    rows = _labels(lang, rows)
+    rows = sorted(_labels(lang, rows), key=lambda row: _collation_key(row["name"]))
     map_data = {"rows": rows, "atlas": "/static/vendor/world-atlas/countries-50m.json",
                 "members": sorted(atlas_ids().values()), "legend": "%R",
                 "labels": {"country": lang.gettext("Country"), "pct": "%R",
