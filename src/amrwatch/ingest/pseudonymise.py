@@ -25,6 +25,8 @@ from amrwatch.errors import ConfigurationError
 #: What a pseudonym looks like; such values are kept as they are (the lab pseudonymised already).
 PSEUDONYM = r"^[0-9a-f]{64}$"
 _PSEUDONYM = re.compile(PSEUDONYM)
+#: SHA-256's block size in bytes, the length of HMAC's padded key (RFC 2104 §2).
+BLOCK = 64
 _LAB_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -76,21 +78,31 @@ def read_key(path: Path) -> bytes:
 
 
 def pseudonymise(ids: pa.ChunkedArray | pa.Array, key: bytes) -> pa.Array:
-    """One pseudonym per identifier (null stays null); each distinct identifier is hashed once."""
+    """One pseudonym per identifier (null stays null); each distinct identifier is hashed once.
+
+    HMAC-SHA256 (RFC 2104) written out over DuckDB's `sha256`, H((K^opad) || H((K^ipad) || m)),
+    so half a million distinct ids are hashed in parallel, not one Python call each.
+    """
+    from amrwatch.ingest.duplicates import in_memory_duckdb
+
     column = pa.chunked_array([ids]) if isinstance(ids, pa.Array) else ids
     encoded = pc.dictionary_encode(column).combine_chunks()
-    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key is set up once, then copied
-    digests = [_digest(text, keyed) for text in encoded.dictionary.to_pylist()]
-    return pa.array(digests, pa.string()).take(encoded.indices)
+    inner, outer = _pads(key)
+    con = in_memory_duckdb()
+    con.register("ids", pa.table({"id": pc.utf8_trim_whitespace(encoded.dictionary)}))
+    digests = con.sql(f"""
+        SELECT CASE WHEN regexp_full_match(t, '{PSEUDONYM[1:-1]}') THEN t
+               ELSE sha256($outer || unhex(sha256($inner || encode(t)))) END AS pseudonym
+        FROM (SELECT nfc_normalize(id) AS t FROM ids)""",
+        params={"inner": inner, "outer": outer}).to_arrow_table()["pseudonym"]
+    con.close()
+    return digests.combine_chunks().take(encoded.indices)
 
 
-def _digest(text: str, keyed: hmac.HMAC) -> str:
-    normal = unicodedata.normalize("NFC", text.strip())
-    if _PSEUDONYM.match(normal):
-        return normal
-    digest = keyed.copy()
-    digest.update(normal.encode("utf-8"))
-    return digest.hexdigest()
+def _pads(key: bytes) -> tuple[bytes, bytes]:
+    """The HMAC key XOR ipad and XOR opad (RFC 2104 §2; keys over 64 bytes are hashed first)."""
+    block = (hashlib.sha256(key).digest() if len(key) > BLOCK else key).ljust(BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
 
 
 def is_pseudonym(ids: pa.ChunkedArray | pa.Array) -> pa.Array:
