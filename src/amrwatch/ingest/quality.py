@@ -106,13 +106,14 @@ def check_against_guideline(isolates: pa.Table, ast: pa.Table, guideline: str | 
     return True
 
 
-def score(isolates: pa.Table, ast: pa.Table, issues: pa.Table, received: dt.date,
-          categories_checked: bool) -> dict[str, Any]:
-    """{score, components{completeness, plausibility, timeliness}, fields{...}} in [0, 1]."""
+def score(isolates: pa.Table, ast: pa.Table, tested: pa.Array, issues: pa.Table,
+          received: dt.date, categories_checked: bool) -> dict[str, Any]:
+    """{score, components{completeness, plausibility, timeliness}, fields{...}} in [0, 1];
+    `tested` says which isolates have an AST result (`results.build_results` knows)."""
     n = isolates.num_rows
     if n == 0:
         return {"score": None, "components": {}, "fields": {}}
-    fields = _completeness(isolates, ast)
+    fields = _completeness(isolates, tested)
     plausible = _plausibility(ast, issues)
     components = {
         "completeness": sum(fields.values()) / len(fields),
@@ -131,8 +132,7 @@ def _share(mask: pa.Array) -> float:
     return (pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0) / len(mask)
 
 
-def _completeness(isolates: pa.Table, ast: pa.Table) -> dict[str, float]:
-    tested = pc.is_in(isolates["isolate_id"], pc.unique(ast["isolate_id"]))
+def _completeness(isolates: pa.Table, tested: pa.Array) -> dict[str, float]:
     return {
         "age": _share(pc.is_valid(isolates["age_years"])),
         "sex": _share(pc.is_in(isolates["sex"], pa.array(["M", "F"]))),

@@ -9,6 +9,8 @@ antimicrobials are kept with a warning. All of it column-wise, no loop over resu
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,28 +20,42 @@ from amrwatch.ingest.values import out_of_range, parse_results
 from amrwatch.schemas import AST_RESULT
 
 
+class Results(NamedTuple):
+    table: pa.Table  # AST_RESULT of the accepted isolates
+    of_rejected: int  # results of rejected rows
+    tested: pa.Array  # per accepted isolate: has at least one AST result
+
+
 def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code: str,
-                  lab_guideline: str | None = None) -> tuple[pa.Table, int]:
-    """(AST results of accepted isolates, number of results of rejected rows)."""
+                  lab_guideline: str | None = None) -> Results:
+    """AST results of accepted isolates, with what the quality score needs to know of them."""
     position, of_accepted = _positions(tests["isolate_row"], isolates["source_row"])
     of_rejected = len(tests) - int(of_accepted.sum())
     # A category-only result (FHIR interpretation, LIS S/I/R column) is read from its category.
     cells = pc.coalesce(tests["value"], tests["lab_sir"])
-    # A file has a few hundred distinct cells: parse those, take the answers to every result.
+    # A file has a few hundred distinct cells: parse those, and take to every result only the
+    # columns it keeps (copying millions of strings costs more than parsing them).
     encoded = pc.dictionary_encode(cells).combine_chunks()
-    parsed = parse_results(encoded.dictionary).take(encoded.indices)
-    readable = pc.fill_null(parsed["ok"], False).to_numpy(zero_copy_only=False)
+    distinct = parse_results(encoded.dictionary)
+    readable = pc.fill_null(distinct["ok"].take(encoded.indices), False).to_numpy(
+        zero_copy_only=False)
     unreadable = pa.array(of_accepted & ~readable)
     issues.add_many("unparseable_value", tests["source_row"].filter(unreadable),
                     tests["source_column"].filter(unreadable), cells.filter(unreadable),
                     "neither a measurement nor S/I/R; result rejected")
     keep = of_accepted & readable
+    tested = np.zeros(isolates.num_rows, bool)
+    tested[position[keep]] = True
     isolate_id = isolates["isolate_id"].take(pa.array(position[keep]))
+    cell = encoded.indices
     if not keep.all():  # filtering millions of results costs seconds; most files keep them all
         mask = pa.array(keep)
-        tests, parsed = tests.filter(mask), parsed.filter(mask)
-    _report_out_of_range(tests, parsed, issues)
-    lab_sir = pc.coalesce(pc.utf8_upper(tests["lab_sir"]), parsed["category"])
+        tests, cell = tests.filter(mask), cell.filter(mask)
+    _report_out_of_range(tests, distinct["number"].take(cell), issues)
+    value_raw = pc.coalesce(distinct["measurement"], distinct["category"]).take(cell)
+    lab_sir = distinct["category"].take(cell)
+    if tests["lab_sir"].null_count < len(tests):
+        lab_sir = pc.coalesce(pc.utf8_upper(tests["lab_sir"]), lab_sir)
     guideline = tests["guideline"] if lab_guideline is None else pa.repeat(
         pa.scalar(lab_guideline), len(tests))
     results = pa.table({
@@ -48,49 +64,48 @@ def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code:
         "antimicrobial_raw": tests["antimicrobial_raw"],
         "ab": _antimicrobials(tests, issues),
         "method": tests["method"],
-        "value_raw": pc.coalesce(parsed["measurement"], parsed["category"]),
+        "value_raw": value_raw,
         "potency": tests["potency"],
         "lab_sir": lab_sir,
         "lab_guideline": guideline,
         "source_row": tests["source_row"],
         "source_column": tests["source_column"],
     })
-    return results.cast(AST_RESULT), of_rejected
+    return Results(results.cast(AST_RESULT), of_rejected, pa.array(tested))
 
 
 def _positions(rows: pa.ChunkedArray, accepted: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Position of each result's isolate among the accepted ones (sorted by row), and whether
-    its isolate was accepted at all."""
+    """Position of each result's isolate among the accepted ones, and whether its isolate was
+    accepted at all (a lookup by row number: rows are line or entry numbers of one file)."""
     accepted_rows = accepted.to_numpy()
     wanted = rows.to_numpy()
-    position = np.searchsorted(accepted_rows, wanted)
-    inside = position < len(accepted_rows)
-    found = np.zeros(len(wanted), bool)
-    found[inside] = accepted_rows[position[inside]] == wanted[inside]
-    return position, found
+    lookup = np.full(int(max(wanted.max(initial=0), accepted_rows.max(initial=0))) + 1, -1)
+    lookup[accepted_rows] = np.arange(len(accepted_rows))
+    position = lookup[wanted]
+    return position, position >= 0
 
 
-def _report_out_of_range(tests: pa.Table, parsed: pa.Table, issues: Issues) -> None:
-    outside = out_of_range(tests["method"], parsed["number"])
+def _report_out_of_range(tests: pa.Table, number: pa.Array, issues: Issues) -> None:
+    outside = out_of_range(tests["method"], number)
     issues.add_many("value_out_of_range", tests["source_row"].filter(outside),
                     tests["source_column"].filter(outside), tests["value"].filter(outside),
                     "value outside the method's range; kept, check it")
 
 
 def _antimicrobials(tests: pa.Table, issues: Issues) -> pa.Array:
-    """Resolve each (coding, drug) once; WHONET exports use WHONET codes (refdata trap 8)."""
+    """Resolve each distinct drug text once per coding (WHONET exports use WHONET codes,
+    refdata trap 8) into a coding x drug table, then take the answers back to every result."""
     from amrwatch.codes import resolve_antimicrobials
 
-    ab = pa.nulls(len(tests), pa.string())
-    uncertain = pa.repeat(pa.scalar(False), len(tests))
-    for coding in pc.unique(tests["coding"]).to_pylist():
-        mask = pc.equal(tests["coding"], coding).combine_chunks()
-        # Resolve the few distinct drug texts, then take the answers back to every result.
-        encoded = pc.dictionary_encode(tests["antimicrobial_raw"].filter(mask)).combine_chunks()
-        match = resolve_antimicrobials(encoded.dictionary, coding=coding)
-        ab = pc.replace_with_mask(ab, mask, match["ab"].combine_chunks().take(encoded.indices))
-        uncertain = pc.replace_with_mask(
-            uncertain, mask, match["uncertain"].combine_chunks().take(encoded.indices))
+    drugs = pc.dictionary_encode(tests["antimicrobial_raw"]).combine_chunks()
+    codings = pc.dictionary_encode(tests["coding"]).combine_chunks()
+    answers = [resolve_antimicrobials(drugs.dictionary, coding=coding)
+               for coding in codings.dictionary.to_pylist()]
+    ab = pa.chunked_array([c for a in answers for c in a["ab"].chunks], pa.string())
+    uncertain = pa.chunked_array([c for a in answers for c in a["uncertain"].chunks], pa.bool_())
+    cell = pc.add(pc.multiply(pc.cast(codings.indices, pa.int64()), len(drugs.dictionary)),
+                  pc.cast(drugs.indices, pa.int64()))
+    ab, uncertain = ab.combine_chunks().take(cell), uncertain.combine_chunks().take(cell)
     _report_columns(tests, pc.is_null(ab), "unknown_antimicrobial", issues)
     _report_columns(tests, pc.and_(pc.is_valid(ab), uncertain), "uncertain_antimicrobial", issues)
     return ab

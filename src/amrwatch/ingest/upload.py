@@ -105,7 +105,7 @@ def read_upload(path: Path | str, format: str | None = None,
     except InputError as error:
         error.context.setdefault("file", path.name)
         raise
-    ast, of_rejected = build_results(upload.tests, isolates, issues, lab, lab_guideline)
+    ast, of_rejected, tested = build_results(upload.tests, isolates, issues, lab, lab_guideline)
     quality.check_expected_resistance(isolates, ast, issues)
     checked = quality.check_against_guideline(isolates, ast, lab_guideline, issues)
     table = issues.table()
@@ -122,7 +122,8 @@ def read_upload(path: Path | str, format: str | None = None,
     return ReadResult(
         file=path.name, reader=name, sha256=hashlib.sha256(raw).hexdigest(), lab_code=lab,
         country=country, encoding=upload.encoding, isolates=isolates, ast_results=ast,
-        issues=table, quality=quality.score(isolates, ast, table, today, checked), counts=counts,
+        issues=table, quality=quality.score(isolates, ast, tested, table, today,
+                                                    checked), counts=counts,
     )
 
 
