@@ -4,8 +4,10 @@ Takes an Arrow table with the AST_INPUT columns; gives one representative row pe
 combination of those columns plus, for every input row, the number of its combination. Each
 column becomes integer codes (its own dictionary when already dictionary-encoded, else a hash
 encoding; Arrow keeps one dictionary across the chunks of a column, so codes agree between
-chunks), the codes fold into one integer per row, and that integer is encoded once more. Cost is
-a few passes over integer arrays, whatever the strings.
+chunks), the codes fold into one integer per row, and that integer is encoded once more; each
+distinct integer unfolds back into its column codes, so the distinct rows are read from the small
+column dictionaries, not from the rows. Cost is a few passes over integer arrays, whatever the
+strings.
 """
 
 from __future__ import annotations
@@ -32,34 +34,61 @@ def distinct_rows(data: pa.Table) -> tuple[pa.Table, pa.ChunkedArray]:
     # Arrow keeps one dictionary across the chunks of a column, so codes agree between chunks.
     with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1)) as pool:
         encoded = list(pool.map(_codes, [data.column(n) for n in names]))
-    key, cardinality = encoded[0]
-    for codes, size in encoded[1:]:
-        if cardinality * size >= _KEY_LIMIT:
-            key, cardinality = _compact(key)
-        key *= size  # in place: at 10 million rows every extra array is 80 MB of memory traffic
-        key += codes
-        cardinality *= size
+    codes, dictionaries = zip(*encoded, strict=True)
+    sizes = [max(len(d), 1) for d in dictionaries]
+    key, decodable = _fold(codes, sizes)
     combo = pc.dictionary_encode(pa.array(key))
-    representative = np.empty(len(combo.dictionary), dtype=np.int64)
-    representative[combo.indices.to_numpy()] = np.arange(len(key))
-    rows = data.select(names).take(representative)
+    if decodable:  # each distinct key spells its codes in mixed radix: no pass over the rows
+        column_codes = _unfold(combo.dictionary.to_numpy(), sizes)
+        rows = pa.table([d.take(c) for d, c in zip(dictionaries, column_codes, strict=True)],
+                        names=names)
+    else:
+        representative = np.empty(len(combo.dictionary), dtype=np.int64)
+        representative[combo.indices.to_numpy()] = np.arange(len(key))
+        rows = data.select(names).take(representative)
     columns = {n: (rows.column(n) if n == "uti" else as_text(rows.column(n))) for n in names}
     columns["combo_id"] = pa.array(np.arange(rows.num_rows, dtype=np.int64))
     return pa.table(columns), _rechunk(combo.indices, data.column(names[0]))
 
 
-def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
-    """Integer codes of a column: its own dictionary indices when it is already dictionary-encoded
-    (Parquet read with read_dictionary, the store), else a hash encoding. Nulls get a code."""
-    if pa.types.is_dictionary(column.type) and column.null_count == 0:
+def _fold(codes: tuple[np.ndarray, ...], sizes: list[int]) -> tuple[np.ndarray, bool]:
+    """One int64 per row from the column codes (mixed radix); False when the product of the
+    column cardinalities overflowed and the key had to be re-encoded (then it does not unfold)."""
+    key, cardinality, decodable = codes[0].astype(np.int64), sizes[0], True
+    for column, size in zip(codes[1:], sizes[1:], strict=True):
+        if cardinality * size >= _KEY_LIMIT:
+            key, cardinality = _compact(key)
+            decodable = False
+        key *= size  # in place: at 10 million rows every extra array is 80 MB of memory traffic
+        key += column
+        cardinality *= size
+    return key, decodable
+
+
+def _unfold(keys: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """The column codes spelt by each key of `_fold` (first column most significant)."""
+    codes = []
+    for size in reversed(sizes):
+        keys, code = np.divmod(keys, size)
+        codes.append(code)
+    return codes[::-1]
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Integer codes of a column and the values they stand for: its own dictionary indices when
+    it is already dictionary-encoded (Parquet read with read_dictionary, the store), else a hash
+    encoding. Nulls get a code."""
+    if pa.types.is_dictionary(column.type) and column.null_count:
+        column = column.cast(column.type.value_type)  # null indices would get no code
+    if pa.types.is_dictionary(column.type):
         encoded = column.unify_dictionaries()
     else:
         encoded = pc.dictionary_encode(column, null_encoding="encode")
     chunks = encoded.chunks
     if not chunks:
-        return np.zeros(0, dtype=np.int64), 1
-    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
-    return codes.astype(np.int64), max(len(chunks[-1].dictionary), 1)  # a fresh, writable copy
+        return np.zeros(0, dtype=np.int64), pa.array([], encoded.type.value_type)
+    codes = [c.indices.to_numpy() for c in chunks]  # zero copy: these indices have no nulls
+    return (codes[0] if len(codes) == 1 else np.concatenate(codes)), chunks[-1].dictionary
 
 
 def _rechunk(indices: pa.Array, like: pa.ChunkedArray) -> pa.ChunkedArray:
