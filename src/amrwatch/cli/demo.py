@@ -170,29 +170,13 @@ def _glass(results, out: Path) -> list[Path]:
     return write_glass(glass_tables(results, "PER", 2023), out / "glass", "PER", 2023, "DS1")
 
 
-#: Demo logins (demo store only): role, country or lab, password.
-DEMO_USERS = {
-    "analyst": ("regional_analyst", None, None),
-    "peru": ("national_epidemiologist", "PER", None),
-    "responder": ("responder", None, None),
-    "admin": ("administrator", None, None),
-}
-
-
-def _users(store_path: Path) -> dict[str, str]:
-    from amrwatch.api.accounts import Accounts
-    from amrwatch.api.web_tables import ensure_web_tables
+def _users(store_path: Path) -> list[dict]:
+    """One dashboard login per role (the web stage decides who they are)."""
+    from amrwatch.api.serving import demo_users
     from amrwatch.store import open_store
 
-    logins = {}
     with open_store(store_path) as store:
-        ensure_web_tables(store)
-        accounts = Accounts(store)
-        for name, (role, country, lab) in DEMO_USERS.items():
-            password = f"demo-{name}-2026"
-            accounts.add_user(name, password, role, country=country, lab_code=lab)
-            logins[name] = f"{password} ({role}{', ' + country if country else ''})"
-    return logins
+        return demo_users(store)
 
 
 def demo(
@@ -240,14 +224,18 @@ def demo(
     console.print(f"Lab files as labs send them: {data}/whonet, lis, fhir, hl7")
     console.print(f"What really happened (seeded events): {data / 'ground_truth.json'}")
     console.print(f"Store (DuckDB): {store_path}  —  try `amrwatch status --db {store_path}`")
-    if logins:
-        console.print(f"Dashboard: `amrwatch serve --db {store_path}` then http://127.0.0.1:8000/"
-                      " — demo logins: " + "; ".join(f"{u} / {p}" for u, p in logins.items()))
     if serve and logins:
-        from amrwatch.cli.serve import serve as run_dashboard
+        from amrwatch.api.serving import serve_demo
+        from amrwatch.store import open_store
 
-        run_dashboard(db=str(store_path), host="127.0.0.1", port=8000, suppress_below=10,
-                      max_upload_mb=200, rate_per_minute=600)
+        with open_store(store_path) as store:
+            serve_demo(store, console=console)
+    elif logins:
+        console.print(f"Dashboard: `amrwatch serve --db {store_path}`, then open "
+                      "http://127.0.0.1:8000/ and log in as one of (password / role, scope):")
+        for row in logins:
+            scope = ", ".join(x for x in (row["country"], row["lab"]) if x) or "whole region"
+            console.print(f"  {row['user']:<10} {row['password']} / {row['role']}, {scope}")
 
 
 def register(app: typer.Typer) -> None:
