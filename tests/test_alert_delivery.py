@@ -54,6 +54,10 @@ def _pending(store) -> int:
 
 def test_receivers_down_delay_but_never_lose_and_deliver_exactly_once(store_url, receivers):
     hook, smtp, routing = receivers
+    hook.start()
+    smtp.start()
+    hook.stop()  # the responders' systems go down …
+    smtp.stop()
     with open_store(store_url) as store:
         assert raise_alerts(store, signal_rows(), routing=routing, now=T0) == 2
         assert _pending(store) == WEBHOOKS + EMAILS  # stored before any delivery
@@ -64,7 +68,7 @@ def test_receivers_down_delay_but_never_lose_and_deliver_exactly_once(store_url,
         retry = store.query("SELECT DISTINCT attempts, next_attempt_at FROM outbox").to_pylist()
         assert retry == [{"attempts": 1, "next_attempt_at": T0 + dt.timedelta(seconds=60)}]
 
-        hook.start()
+        hook.start()  # … and come back on the same address
         smtp.start()
         early = dispatch_once(store, routing, now=T0 + dt.timedelta(seconds=30))
         assert early.delivered == 0 and not early.failed  # backoff: not yet due
