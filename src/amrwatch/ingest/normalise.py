@@ -246,6 +246,8 @@ def _isolate_ids(table: pa.Table, raw: pa.Table, issues: Issues) -> pa.Array:
     repeated = pa.array(rank > 1)
     issues.add_many("duplicate_isolate", table["source_row"].filter(repeated), "isolate id",
                     ids.filter(repeated), "isolate id repeats an earlier row; numbered #n")
+    if not (rank > 1).any():  # numbering a million ids costs a second; most files have none
+        return ids
     suffix = pa.array(np.char.add("#", rank.astype(str)))
     return pc.if_else(repeated, pc.binary_join_element_wise(ids, suffix, ""), ids)
 

@@ -83,8 +83,12 @@ def method_ranges() -> dict[str, tuple[float, float]]:
 def out_of_range(method: pa.Array, number: pa.Array) -> pa.Array:
     """True where a number lies outside its method's range (false when either is unknown)."""
     ranges = method_ranges()
-    keys = pa.array(list(ranges))
-    low = pa.array([r[0] for r in ranges.values()], pa.float64()).take(pc.index_in(method, keys))
-    high = pa.array([r[1] for r in ranges.values()], pa.float64()).take(pc.index_in(method, keys))
+    # Millions of results name a handful of methods: look each distinct method up once.
+    methods = pc.dictionary_encode(method)
+    methods = methods.combine_chunks() if isinstance(methods, pa.ChunkedArray) else methods
+    index = pc.index_in(methods.dictionary, pa.array(list(ranges)))
+    low = pa.array([r[0] for r in ranges.values()], pa.float64()).take(index).take(methods.indices)
+    high = pa.array([r[1] for r in ranges.values()], pa.float64()).take(index).take(
+        methods.indices)
     outside = pc.or_(pc.less(number, low), pc.greater(number, high))
     return pc.fill_null(outside, False)
