@@ -93,7 +93,7 @@ def test_unacknowledged_alerts_escalate_after_their_deadline_only(store):
     detail = alert_detail(store, AURIS)
     assert detail["status"] == "escalated"
     assert detail["events"][-1]["actor"] == "amrwatch"
-    assert detail["events"][-1]["note"].startswith("not acknowledged within 1:00:00")
+    assert detail["events"][-1]["note"].startswith("not acknowledged within 1 h")
     escalations = [d for d in detail["deliveries"] if d["event"] == "escalated"]
     # escalation.notify (regional centre e-mail + webhook) and the alert's own focal point.
     assert sorted((d["recipient"], d["channel"]) for d in escalations) == [

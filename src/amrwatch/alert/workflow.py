@@ -134,8 +134,8 @@ def escalate_overdue(store: Store, routing: Routing | None = None, ruleset: Rule
                               "ORDER BY a.alert_id", [now]).to_pylist()
         ruleset = ruleset or (rule_set() if overdue else None)
         for alert in overdue:
-            waited = routing.escalate_after(alert["severity"])
-            note = f"not acknowledged within {waited} (escalation.acknowledge_within_hours)"
+            hours = routing.escalate_after(alert["severity"]).total_seconds() / 3600
+            note = f"not acknowledged within {hours:g} h (escalation.acknowledge_within_hours)"
             _move(store, alert, "escalate", "escalated", SYSTEM_ACTOR, None, note, now)
             _notify_escalation(store, alert, routing, ruleset, now)
             escalated.append(alert["alert_id"])
