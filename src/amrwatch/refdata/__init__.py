@@ -37,6 +37,16 @@ def manifest() -> dict[str, Any]:
 
 
 @cache
+def countries() -> pa.Table:
+    """The 33 CELAC member states: ISO3 and ISO numeric codes, names in EN/ES/PT/FR, population,
+    capital with coordinates and main language (`countries.tsv`; its `source` column says where
+    each fact comes from)."""
+    from amrwatch.tables import read_table
+
+    return read_table(Path(str(resources.files("amrwatch.refdata") / "countries.tsv")))
+
+
+@cache
 def table(name: str) -> pa.Table:
     """One vendored AMR table by its source name, e.g. ``clinical_breakpoints`` or ``microorganisms``."""
     known = manifest()["tables"]

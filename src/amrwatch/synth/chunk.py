@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from amrwatch.synth import events
-from amrwatch.synth.geography import data_frame
+from amrwatch.synth.geography import countries, data_frame
 from amrwatch.synth.phenotype import Prevalence, draw_traits, probabilities, traits
 from amrwatch.synth.population import Columns, draw_isolates
 from amrwatch.synth.readings import Readings, read_panels
@@ -70,7 +70,7 @@ def build_chunk(first: np.datetime64, end: np.datetime64, dates: np.ndarray, lab
     iso = _concat(draw_isolates(dates, labs, patients, rng),
                   seeded.between(first, end, labs, patients, rng))
     organisms, specimens = data_frame("organisms.tsv"), data_frame("specimens.tsv")
-    country = labs.country.map({c: i for i, c in enumerate(data_frame("countries.tsv").iso3)}) \
+    country = labs.country.map({c: i for i, c in enumerate(countries().iso3)}) \
         .to_numpy()[iso["lab"]]
     p = probabilities(iso, country, prevalence)
     events.adjust_probabilities(p, iso, country)

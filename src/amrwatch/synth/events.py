@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from amrwatch.synth.geography import data_frame, data_yaml
+from amrwatch.synth.geography import countries, data_frame, data_yaml
 from amrwatch.synth.phenotype import traits
 from amrwatch.synth.population import Columns, draw_isolates
 
@@ -93,14 +93,14 @@ def force_phenotypes(resistant: np.ndarray, event: np.ndarray) -> None:
 def adjust_probabilities(p: np.ndarray, iso: Columns, country: np.ndarray) -> None:
     """Emergence events: raise a trait's probability linearly from its start to its end date."""
     organisms = data_frame("organisms.tsv").organism.tolist()
-    countries = data_frame("countries.tsv").iso3.tolist()
+    country_codes = countries().iso3.tolist()
     for definition in definitions():
         if definition["kind"] != "emergence":
             continue
         start, end = np.datetime64(definition["start"]), np.datetime64(definition["end"])
         span = (end - start) / np.timedelta64(1, "D")
         progress = np.clip((iso["date"] - start) / np.timedelta64(1, "D") / span, 0, 1)
-        rows = (country == countries.index(definition["country"])) & (iso["date"] >= start)
+        rows = (country == country_codes.index(definition["country"])) & (iso["date"] >= start)
         rows &= np.isin(iso["organism"], [organisms.index(o) for o in definition["organisms"]])
         column = traits().index(definition["trait"])
         raised = progress * definition["final_prevalence"]

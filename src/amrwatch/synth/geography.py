@@ -21,7 +21,7 @@ DATA_DIR = Path(str(resources.files("amrwatch.synth") / "data"))
 
 @cache
 def data_frame(name: str) -> pd.DataFrame:
-    """A TSV data file of the generator by file name, e.g. ``countries.tsv`` (codes stay text)."""
+    """A TSV data file of the generator by file name, e.g. ``organisms.tsv`` (codes stay text)."""
     return pd.read_csv(DATA_DIR / name, sep="\t", keep_default_na=False, na_values=[""],
                        dtype={"snomed": str, "loinc": str})
 
@@ -32,9 +32,14 @@ def data_yaml(name: str) -> dict[str, Any]:
     return yaml.safe_load((DATA_DIR / name).read_text(encoding="utf-8"))
 
 
+@cache
 def countries() -> pd.DataFrame:
-    """The 33 CELAC member states with names in four languages, population and capital."""
-    return data_frame("countries.tsv")
+    """The 33 CELAC member states (reference table) with the guideline the generator gives each."""
+    from amrwatch import refdata
+
+    facts = refdata.countries().to_pandas().astype({"population": int, "capital_lat": float,
+                                                     "capital_lon": float})
+    return facts.merge(data_frame("country_guidelines.tsv"), on="iso3", validate="one_to_one")
 
 
 def _sites(country: pd.Series, n_hospitals: int) -> list[tuple[str, float, float]]:

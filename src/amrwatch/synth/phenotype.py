@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from amrwatch.synth.distributions import population_centres, potency
-from amrwatch.synth.geography import data_frame
+from amrwatch.synth.geography import countries, data_frame
 
 Columns = dict[str, np.ndarray]
 #: Correlation of the latent resistance of one isolate across traits (co-resistance strength).
@@ -45,10 +45,10 @@ class Prevalence:
     @classmethod
     def draw(cls, n_labs: int, seed: int) -> Prevalence:
         organisms = data_frame("organisms.tsv").organism.tolist()
-        countries = data_frame("countries.tsv").iso3.tolist()
+        n_countries = len(countries())
         bands = data_frame("resistance.tsv")
         rng = np.random.default_rng([seed, 2])
-        shape = (len(organisms), len(countries), len(traits()))
+        shape = (len(organisms), n_countries, len(traits()))
         base, fixed = np.full(shape, np.nan), np.zeros(shape, bool)
         position = rng.beta(2.0, 2.0, shape)  # where in the published band each country lies
         for row in bands.itertuples():  # ~130 band rows: a loop over data-file rows

@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from amrwatch.synth.geography import data_frame, data_yaml
+from amrwatch.synth.geography import countries, data_frame, data_yaml
 
 Columns = dict[str, np.ndarray]
 EPOCH = np.datetime64("1970-01-01")
@@ -37,7 +37,7 @@ def daily_weights(days: np.ndarray) -> np.ndarray:
 
 def lab_weights(labs: pd.DataFrame) -> np.ndarray:
     """Share of the region's isolates each lab sends: population^0.75 per country, split by volume."""
-    population = labs.country.map(data_frame("countries.tsv").set_index("iso3").population)
+    population = labs.country.map(countries().set_index("iso3").population)
     country_share = population.to_numpy(float) ** 0.75
     per_country = labs.groupby("country").volume.transform("sum").to_numpy()
     weights = country_share * labs.volume.to_numpy() / per_country

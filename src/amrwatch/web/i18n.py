@@ -13,14 +13,13 @@ import io
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from amrwatch.tables import read_table
+from amrwatch import refdata
 
 LANGUAGES = ("es", "pt", "en", "fr")
 DEFAULT = "en"
@@ -45,14 +44,14 @@ def catalogue(lang: str) -> gettext.NullTranslations:
 @cache
 def atlas_ids() -> dict[str, str]:
     """ISO3 → ISO 3166-1 numeric, the key of the world-atlas TopoJSON features."""
-    rows = read_table(Path(__file__).parent / "countries.tsv").to_pylist()
-    return {row["iso3"]: row["numeric"] for row in rows}
+    table = refdata.countries()
+    return dict(zip(table["iso3"].to_pylist(), table["numeric"].to_pylist()))
 
 
 @cache
 def country_names(lang: str) -> dict[str, str]:
-    """ISO3 → the CELAC member's name in `lang`, from the synthetic-region country table."""
-    table = read_table(Path(str(resources.files("amrwatch.synth") / "data" / "countries.tsv")))
+    """ISO3 → the CELAC member's name in `lang` (reference table `refdata/countries.tsv`)."""
+    table = refdata.countries()
     return dict(zip(table["iso3"].to_pylist(), table[f"name_{lang}"].to_pylist()))
 
 
