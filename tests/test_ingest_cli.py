@@ -136,6 +136,7 @@ def test_ingest_interprets_the_new_results(cli, tmp_path):
                "--report-dir", str(tmp_path / "r"), home=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "3 results interpreted under EUCAST 2025" in done.stdout
+    assert "Detection: " in done.stdout  # detection reruns after every interpreted upload
     # A second upload is interpreted under the guidelines the store keeps, without --interpret.
     second = cli("ingest", str(Path(__file__).parent / "fixtures" / "messages" /
                                "micro_bundle.json"), "--lab", "AR-002", "--country", "ARG",

@@ -111,6 +111,16 @@ def _store(result, db: str | None, interpret: str | None) -> None:
             summary = store.reinterpret(guideline, policy, upload_id=outcome.upload_id)
             console.print(f"{summary['interpretations']:,} results interpreted under "
                           f"{summary['guideline']} (policy {policy}).")
+        if runs:
+            _detect(store)
+
+
+def _detect(store) -> None:
+    """Detection reruns after every stored upload; an event already alerted is never re-alerted."""
+    from amrwatch.alert.detection import detect_and_alert
+
+    found = detect_and_alert(store)
+    console.print(f"Detection: {found.signals:,} signals, {found.alerts:,} new alerts raised.")
 
 
 def _report_rejected_file(file: Path, lab: str, country: str, error, report_dir: Path) -> None:
