@@ -47,6 +47,10 @@ def receive(access: DataAccess, caller: Caller, lab_code: str | None, file_name:
             interpreted.append(store.reinterpret(guideline, access.settings.policy,
                                                  upload_id=outcome.upload_id,
                                                  actor=caller.username))
+        if interpreted:  # detection reruns after every upload; known events never re-alert
+            from amrwatch.alert.detection import detect_and_alert
+
+            detect_and_alert(store)
         access.counts.invalidate()
     return {"outcome": {k: v for k, v in outcome.to_dict().items() if k != "duplicate_isolates"},
             "duplicate_isolates": outcome.duplicate_isolates, "message": outcome.message(),
