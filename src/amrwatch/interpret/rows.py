@@ -109,11 +109,23 @@ def spread(answers: pa.Table, combo_of_row: pa.ChunkedArray) -> dict[str, pa.Chu
         values = pc.unique(column.drop_null())
         values = values.take(pc.array_sort_indices(values))
         index_of_combo = pc.index_in(column, value_set=values)
-        return pa.chunked_array([pa.DictionaryArray.from_arrays(index_of_combo.take(chunk), values)
-                                 for chunk in combo_of_row.chunks], type=ANSWER)
+        return pa.chunked_array(
+            [pa.DictionaryArray.from_arrays(_take_index(index_of_combo, chunk, len(values)), values)
+             for chunk in combo_of_row.chunks], type=ANSWER)
 
     with ThreadPoolExecutor(min(answers.num_columns, os.cpu_count() or 1)) as pool:
         return dict(zip(answers.column_names, pool.map(one, answers.column_names), strict=True))
+
+
+def _take_index(index_of_combo: pa.Array, combo: pa.Array, missing: int) -> pa.Array:
+    """`index_of_combo.take(combo)`, nulls kept. A take with nulls costs ~2x one without (0.05 s
+    vs 0.03 s at 10 M rows), so nulls become the out-of-range index `missing`, are taken as a
+    plain integer, and one comparison gives the validity bitmap."""
+    if index_of_combo.null_count == 0:
+        return index_of_combo.take(combo)
+    taken = index_of_combo.fill_null(missing).take(combo)
+    valid = pc.less(taken, missing)
+    return pa.Array.from_buffers(pa.int32(), len(taken), [valid.buffers()[1], taken.buffers()[1]])
 
 
 def unique_text(combos: pa.Table, name: str) -> pa.Array:
