@@ -19,9 +19,26 @@ from __future__ import annotations
 
 from amrwatch.interpret.policy import Settings
 
+# The breakpoint row does not depend on the value, so it is chosen once per distinct choice
+# (organism, drug, method, type, host, potency, uti, site): ~1,000 choices for ~33,000 combos.
+_CHOICES = """
+CREATE OR REPLACE TEMP TABLE choices AS
+SELECT row_number() OVER () AS choice_id, * FROM (
+  SELECT DISTINCT mo, ab, method, btype, host, potency, uti, site FROM combos WHERE reason IS NULL)
+"""
+
+_CHOICE_OF_COMBO = """
+CREATE OR REPLACE TEMP TABLE choice_of_combo AS
+SELECT c.combo_id, h.choice_id FROM combos c JOIN choices h
+  ON h.mo = c.mo AND h.ab = c.ab AND h.method = c.method AND h.btype = c.btype
+ AND h.host IS NOT DISTINCT FROM c.host AND h.potency IS NOT DISTINCT FROM c.potency
+ AND h.uti IS NOT DISTINCT FROM c.uti AND h.site IS NOT DISTINCT FROM c.site
+WHERE c.reason IS NULL
+"""
+
 _CANDIDATES = """
 CREATE OR REPLACE TEMP TABLE cand AS
-SELECT c.combo_id, c.uti AS combo_uti, b.*,
+SELECT c.choice_id, c.uti AS combo_uti, b.*,
   (c.potency IS NULL OR b.potency IS NULL OR {check_potency} = FALSE
      OR split_part(c.potency, '/', 1) = split_part(b.potency, '/', 1)) AS potency_ok,
   (CASE WHEN c.uti AND '{uti_true}' = 'only_uti' THEN b.uti
@@ -32,7 +49,7 @@ SELECT c.combo_id, c.uti AS combo_uti, b.*,
        ELSE b.site_idx END AS site_rank
 FROM (WITH ck AS MATERIALIZED (
         -- organism keys first: the planner otherwise joins every combo to every drug row
-        SELECT c.*, k.key FROM combos c JOIN keys k ON k.mo = c.mo WHERE c.reason IS NULL)
+        SELECT c.*, k.key FROM choices c JOIN keys k ON k.mo = c.mo)
       SELECT * FROM ck) c
 JOIN bp b ON b.key = c.key AND b.ab = c.ab AND b.method = c.method AND b.type = c.btype
          AND (b.type <> 'animal' OR b.host = c.host)
@@ -51,21 +68,21 @@ _ORDER = {
 _BEST = """
 CREATE OR REPLACE TEMP TABLE best AS
 WITH stats AS (
-  SELECT combo_id, bool_or(potency_ok) AS any_potency, bool_or(potency_ok AND uti_ok) AS any_ok
-  FROM cand GROUP BY combo_id),
+  SELECT choice_id, bool_or(potency_ok) AS any_potency, bool_or(potency_ok AND uti_ok) AS any_ok
+  FROM cand GROUP BY choice_id),
 eligible AS (
   SELECT *, count(*) OVER w AS n, count(DISTINCT coalesce(site, '<NA>')) OVER w AS n_sites,
          bool_or(uti) OVER w AS any_uti, bool_or(NOT uti) OVER w AS any_non_uti
   FROM cand WHERE potency_ok AND uti_ok
-  WINDOW w AS (PARTITION BY combo_id)),
+  WINDOW w AS (PARTITION BY choice_id)),
 ranked AS (
   SELECT * FROM eligible
   -- AMR 3.0.0: uti unknown, UTI and non-UTI rows of several sites -> non-UTI rows only
   WHERE NOT ('{selection}' = 'amr' AND combo_uti IS NULL AND n > 1 AND n_sites > 1
              AND any_uti AND any_non_uti AND uti)
-  QUALIFY row_number() OVER (PARTITION BY combo_id ORDER BY {order}) = 1)
-SELECT s.combo_id, s.any_potency, s.any_ok, r.* EXCLUDE (combo_id)
-FROM stats s LEFT JOIN ranked r USING (combo_id)
+  QUALIFY row_number() OVER (PARTITION BY choice_id ORDER BY {order}) = 1)
+SELECT s.choice_id, s.any_potency, s.any_ok, r.* EXCLUDE (choice_id)
+FROM stats s LEFT JOIN ranked r USING (choice_id)
 """
 
 # amrwatch categories on dilution steps (MIC) and mm (disk); `is_r` honours r_strict (trap 1).
@@ -126,7 +143,8 @@ WITH cat AS (
   FROM combos c
   LEFT JOIN readings x ON x.method IS NOT DISTINCT FROM c.method
                        AND x.value IS NOT DISTINCT FROM c.value
-  LEFT JOIN best b USING (combo_id)),
+  LEFT JOIN choice_of_combo USING (combo_id)
+  LEFT JOIN best b USING (choice_id)),
 reasoned AS (
   SELECT *, CASE
     WHEN early_reason IS NOT NULL THEN early_reason
@@ -153,7 +171,7 @@ FROM reasoned
 
 
 def select_sql(settings: Settings, expected_id: str) -> list[str]:
-    """The three statements (candidates, best row, result) for one run's settings."""
+    """The statements (choices, candidates, best row, result) for one run's settings."""
     selection = settings["selection"]
     s_only = settings["s_only_above_s"]
     fill = {
@@ -165,4 +183,4 @@ def select_sql(settings: Settings, expected_id: str) -> list[str]:
     }
     category = _AMR_CATEGORY if settings["value_reading"] == "amr" else _AMRWATCH_CATEGORY
     fill["category"] = category.format(**fill)
-    return [_CANDIDATES.format(**fill), _BEST.format(**fill), _RESULT.format(**fill)]
+    return [_CHOICES, _CHOICE_OF_COMBO, _CANDIDATES.format(**fill), _BEST.format(**fill), _RESULT.format(**fill)]
