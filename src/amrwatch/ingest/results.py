@@ -32,7 +32,8 @@ def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code:
     position, of_accepted = _positions(tests["isolate_row"], isolates["source_row"])
     of_rejected = len(tests) - int(of_accepted.sum())
     # A category-only result (FHIR interpretation, LIS S/I/R column) is read from its category.
-    cells = pc.coalesce(tests["value"], tests["lab_sir"])
+    given_sir = tests["lab_sir"].null_count < len(tests)
+    cells = pc.coalesce(tests["value"], tests["lab_sir"]) if given_sir else tests["value"]
     # A file has a few hundred distinct cells: parse those, and take to every result only the
     # columns it keeps (copying millions of strings costs more than parsing them).
     encoded = pc.dictionary_encode(cells).combine_chunks()
@@ -51,10 +52,10 @@ def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code:
     if not keep.all():  # filtering millions of results costs seconds; most files keep them all
         mask = pa.array(keep)
         tests, cell = tests.filter(mask), cell.filter(mask)
-    _report_out_of_range(tests, distinct["number"].take(cell), issues)
+    _report_out_of_range(tests, distinct["number"], cell, issues)
     value_raw = pc.coalesce(distinct["measurement"], distinct["category"]).take(cell)
     lab_sir = distinct["category"].take(cell)
-    if tests["lab_sir"].null_count < len(tests):
+    if given_sir:
         lab_sir = pc.coalesce(pc.utf8_upper(tests["lab_sir"]), lab_sir)
     guideline = tests["guideline"] if lab_guideline is None else pa.repeat(
         pa.scalar(lab_guideline), len(tests))
@@ -85,11 +86,26 @@ def _positions(rows: pa.ChunkedArray, accepted: pa.ChunkedArray) -> tuple[np.nda
     return position, position >= 0
 
 
-def _report_out_of_range(tests: pa.Table, number: pa.Array, issues: Issues) -> None:
-    outside = out_of_range(tests["method"], number)
+def _report_out_of_range(tests: pa.Table, number: pa.Array, cell: pa.Array,
+                         issues: Issues) -> None:
+    """Check each (method, distinct cell) pair once; `number` is per distinct cell, `cell` the
+    distinct cell of each result."""
+    methods = pc.dictionary_encode(tests["method"]).combine_chunks()
+    number = number.combine_chunks()
+    kinds = len(methods.dictionary)
+    method = methods.dictionary.take(pa.array(np.repeat(np.arange(kinds), len(number))))
+    numbers = pa.concat_arrays([number] * kinds) if kinds else number.slice(0, 0)
+    pairs = _pair_index(methods.indices, cell, len(number))
+    outside = pc.fill_null(out_of_range(method, numbers).take(pairs), False)
     issues.add_many("value_out_of_range", tests["source_row"].filter(outside),
                     tests["source_column"].filter(outside), tests["value"].filter(outside),
                     "value outside the method's range; kept, check it")
+
+
+def _pair_index(first: pa.Array, second: pa.Array, second_size: int) -> pa.Array:
+    """first * second_size + second, in 32 bits: an index into a small first x second table."""
+    size = pa.scalar(second_size, pa.int32())
+    return pc.add(pc.multiply(pc.cast(first, pa.int32()), size), pc.cast(second, pa.int32()))
 
 
 def _antimicrobials(tests: pa.Table, issues: Issues) -> pa.Array:
@@ -103,8 +119,7 @@ def _antimicrobials(tests: pa.Table, issues: Issues) -> pa.Array:
                for coding in codings.dictionary.to_pylist()]
     ab = pa.chunked_array([c for a in answers for c in a["ab"].chunks], pa.string())
     uncertain = pa.chunked_array([c for a in answers for c in a["uncertain"].chunks], pa.bool_())
-    cell = pc.add(pc.multiply(pc.cast(codings.indices, pa.int64()), len(drugs.dictionary)),
-                  pc.cast(drugs.indices, pa.int64()))
+    cell = _pair_index(codings.indices, drugs.indices, len(drugs.dictionary))
     ab, uncertain = ab.combine_chunks().take(cell), uncertain.combine_chunks().take(cell)
     _report_columns(tests, pc.is_null(ab), "unknown_antimicrobial", issues)
     _report_columns(tests, pc.and_(pc.is_valid(ab), uncertain), "uncertain_antimicrobial", issues)

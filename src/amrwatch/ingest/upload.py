@@ -88,6 +88,8 @@ def read_upload(path: Path | str, format: str | None = None,
     issues = Issues(path.name)
     options = ReadOptions(file=path.name, mapping=mapping, date_order=date_order)
     upload = reader(name).read(raw, options, issues)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    del raw  # the tables hold the content now; a large file's bytes need not wait for the end
     _check_rows(upload, path.name)
     if strict:
         _refuse_identifiers(upload, path.name)
@@ -121,7 +123,7 @@ def read_upload(path: Path | str, format: str | None = None,
         "warnings": pc.sum(pc.equal(table["severity"], "warning")).as_py() or 0,
     }
     return ReadResult(
-        file=path.name, reader=name, sha256=hashlib.sha256(raw).hexdigest(), lab_code=lab,
+        file=path.name, reader=name, sha256=sha256, lab_code=lab,
         country=country, encoding=upload.encoding, isolates=isolates, ast_results=ast,
         issues=table, quality=quality.score(isolates, ast, tested, table, today,
                                                     checked), counts=counts,
