@@ -9,7 +9,7 @@ is the 1-based data line (line N of the file = row N-1). Rows with the wrong num
 from __future__ import annotations
 
 import csv
-import io
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -23,6 +23,7 @@ from amrwatch.ingest.report import Issues
 
 #: Delimiters tried on the header line, most specific first (WHONET: pipe; AMR: tab).
 DELIMITERS = ("|", "\t", ";", ",")
+_NON_SPACE = re.compile(rb"\S")
 
 
 @dataclass
@@ -42,7 +43,8 @@ def sniff_delimiter(header_line: str) -> str:
 
 def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None = None) -> Delimited:
     """Parse delimited text; raise InputError for no header, duplicate columns or broken quoting."""
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    end = text.find("\n")
+    first_line = (text if end < 0 else text[:end]).rstrip("\r")
     delimiter = delimiter or sniff_delimiter(first_line)
     header = [name.strip() for name in next(csv.reader([first_line], delimiter=delimiter))]
     _check_header(header, file)
@@ -54,15 +56,18 @@ def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None =
         skipped.append((row.number, row.text, row.actual_columns))
         return "skip"
 
-    body = text.split("\n", 1)[1] if "\n" in text else ""
+    # The body is parsed from one UTF-8 copy of the text, from just after the header line, so a
+    # large file is not copied once more as a Python string.
+    data = text.encode("utf-8")
+    start = len(data) if end < 0 else len(text[:end].encode("utf-8")) + 1
     # Quoted line breaks (a comment typed over two lines) need the slower multi-line parser.
-    multiline = '"' in body
-    if not body.strip():
+    multiline = data.find(b'"', start) >= 0
+    if _NON_SPACE.search(data, start) is None:
         empty = pa.table({name: pa.array([], pa.string()) for name in header})
         return Delimited(_number_rows(empty, [], 0), delimiter, header, 0)
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body.encode("utf-8")),
+            pa.BufferReader(pa.py_buffer(data).slice(start)),
             read_options=pacsv.ReadOptions(column_names=header, use_threads=False,
                                            block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False,
