@@ -157,19 +157,21 @@ def _combos_sql(columns: list[str], settings: Settings) -> str:
       LEFT JOIN abmap a ON a.text = r.antimicrobial
       LEFT JOIN methods m ON m.word = lower(trim(r.method))
       LEFT JOIN breakpoint_types t ON t.word = lower(trim({col['breakpoint_type']}))
-      LEFT JOIN hosts h ON h.word = lower(trim({col['host']})))
+      LEFT JOIN hosts h ON h.word = lower(trim({col['host']}))),
+    -- expected resistance: a rule keyed to one of the organism's keys, unless another of its
+    -- keys is among the rule's exceptions (WHONET: Enterobacterales except SAL, SHI); listed
+    -- once per organism and drug, then joined (a correlated EXISTS per combination made DuckDB
+    -- cross every combination with every rule)
+    expected AS (
+      SELECT DISTINCT k.mo, i.ab FROM keys k JOIN intrinsic i ON i.key = k.key
+      WHERE NOT EXISTS (SELECT 1 FROM keys x WHERE x.mo = k.mo AND list_contains(i.exceptions, x.key)))
     SELECT c.* EXCLUDE (host_word, host_text),
       CASE btype WHEN 'human' THEN 'human' WHEN 'ECOFF' THEN 'ECOFF'
                  ELSE coalesce(host_word, {default_host}) END AS host,
       CASE WHEN method IS NULL THEN 'unknown_method'
-           WHEN mo IS NULL THEN 'unresolved_organism'
-           WHEN ab IS NULL THEN 'unresolved_antimicrobial'
+           WHEN c.mo IS NULL THEN 'unresolved_organism'
+           WHEN c.ab IS NULL THEN 'unresolved_antimicrobial'
            WHEN btype IS NULL OR (btype = 'animal' AND coalesce(host_word, {default_host}) IS NULL)
              THEN 'unknown_breakpoint_type' END AS reason,
-      -- expected resistance: a rule keyed to one of the organism's keys, unless another of its
-      -- keys is among the rule's exceptions (WHONET: Enterobacterales except SAL, SHI)
-      EXISTS (SELECT 1 FROM keys k JOIN intrinsic i ON i.key = k.key
-              WHERE k.mo = c.mo AND i.ab = c.ab AND NOT EXISTS (
-                SELECT 1 FROM keys x WHERE x.mo = c.mo AND list_contains(i.exceptions, x.key)))
-        AS expected_r
-    FROM c"""
+      e.mo IS NOT NULL AS expected_r
+    FROM c LEFT JOIN expected e ON e.mo = c.mo AND e.ab = c.ab"""
