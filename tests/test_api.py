@@ -13,7 +13,7 @@ import pytest
 import webdata
 from fastapi.testclient import TestClient
 
-from amrwatch.api import create_app, demo_users
+from amrwatch.api import Settings, create_app, demo_users
 
 ROLES = ["lab", "epi", "analyst", "responder", "admin"]  # demo_users: lab BR-A / epi BRA
 PASSWORD = "amrwatch-demo"
@@ -43,7 +43,9 @@ def store(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(store):
-    return create_app(store)
+    # The hand-checked store holds exactly the alerts webdata seeds, so uploads made by these
+    # tests do not run detection; test_an_upload_reruns_detection covers that, on its own store.
+    return create_app(store, Settings(detect_after_upload=False))
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +140,6 @@ def test_aggregate_only_country_shows_cells_at_or_above_the_threshold(clients):
 
 
 def test_suppression_threshold_is_configurable(store):
-    from amrwatch.api import Settings
-
     client = TestClient(create_app(store, Settings(suppress_below=5)))
     client.post("/api/session", json={"username": "analyst", "password": PASSWORD})
     argentina = _by_country(client.get("/api/overview", params=ECOLI_CIP))["ARG"]
@@ -355,3 +355,22 @@ def test_lis_csv_upload_uses_the_labs_mapping_on_the_hub(clients, amr_r_dir, tmp
     assert done["report"]["reader"] == "csv"
     assert done["report"]["counts"]["rows_read"] == 50
     assert done["outcome"]["isolates_received"] == done["report"]["counts"]["isolates_accepted"]
+
+
+def test_an_upload_reruns_detection_and_alerts_once(whonet_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("AMRWATCH_HOME", str(tmp_path / "home"))
+    store = webdata.open_test_store(tmp_path / "fresh.duckdb")
+    webdata.build(store)
+    demo_users(store, PASSWORD)
+    client = TestClient(create_app(store), raise_server_exceptions=False)
+    login = client.post("/api/session", json={"username": "lab", "password": PASSWORD}).json()
+    client.headers["X-CSRF-Token"] = login["csrf_token"]
+    done = client.post("/api/uploads", files={"file": ("SampleInputFile.txt", whonet_file)})
+    assert done.status_code == 201, done.text
+    detection = done.json()["detection"]
+    stored = store.query("SELECT count(*) AS n FROM alert", []).to_pylist()[0]["n"]
+    assert detection["signals"] >= detection["alerts_raised"] and stored >= detection["alerts_raised"]
+    from amrwatch.alert.detection import detect_and_alert
+
+    assert detect_and_alert(store).alerts == 0  # the same events are never alerted twice
+    store.close()

@@ -40,7 +40,7 @@ def server(tmp_path_factory):
     """The real app on a free loopback port, served by uvicorn in a thread."""
     import uvicorn
 
-    from amrwatch.api import create_app, demo_users
+    from amrwatch.api import Settings, create_app, demo_users
     from amrwatch.api.loadtest import free_port
 
     patch = pytest.MonkeyPatch()
@@ -50,7 +50,9 @@ def server(tmp_path_factory):
     webdata.raise_fixture_alerts(store)
     demo_users(store, PASSWORD)
     port = free_port()
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    # the hand-checked store keeps exactly the alerts webdata seeds (see tests/test_api.py)
+    app = create_app(store, Settings(detect_after_upload=False))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

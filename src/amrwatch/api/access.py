@@ -31,6 +31,7 @@ class Settings:
     suppress_below: int = 10  # small-cell suppression threshold for aggregate-only countries
     minimum_n: int = MINIMUM_N
     policy: str = "default"  # interpretation policy whose results the pages show
+    detect_after_upload: bool = True  # rerun detection and raise alerts after every upload
 
 
 def scope_filter(caller: Caller, alias: str = "") -> tuple[str, list]:

@@ -41,20 +41,22 @@ def receive(access: DataAccess, caller: Caller, lab_code: str | None, file_name:
                                result.reader, result.isolates, result.ast_results,
                                result.report(), actor=caller.username)
     access.counts.invalidate()  # the uploader's next page shows the new upload
-    interpreted = []
+    interpreted, detection = [], None
     if not outcome.already_ingested:
         for guideline in _guidelines_in_use(store, access.settings.policy):
             interpreted.append(store.reinterpret(guideline, access.settings.policy,
                                                  upload_id=outcome.upload_id,
                                                  actor=caller.username))
-        if interpreted:  # detection reruns after every upload; known events never re-alert
+        if interpreted and access.settings.detect_after_upload:
+            # detection reruns after every upload; an event already alerted is never re-alerted
             from amrwatch.alert.detection import detect_and_alert
 
-            detect_and_alert(store)
+            found = detect_and_alert(store)
+            detection = {"signals": found.signals, "alerts_raised": found.alerts}
         access.counts.invalidate()
     return {"outcome": {k: v for k, v in outcome.to_dict().items() if k != "duplicate_isolates"},
             "duplicate_isolates": outcome.duplicate_isolates, "message": outcome.message(),
-            "interpretations": interpreted, "report": result.report(),
+            "interpretations": interpreted, "detection": detection, "report": result.report(),
             "issues": result.issues.slice(0, 1000).to_pylist()}
 
 
