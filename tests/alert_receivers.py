@@ -110,23 +110,7 @@ class SmtpReceiver:
             self.controller = None
 
 
-# --- stores and routing files for the alert tests -------------------------------------------
-
-def postgres_schema(server: str):
-    """A fresh PostgreSQL schema for one test (dropped afterwards), as a store URL."""
-    import uuid
-
-    import psycopg
-
-    schema = f"test_alert_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{server}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
+# --- routing files for the alert tests (stores: conftest.postgres_schema) -----------------
 
 def routing_file(folder, webhook_url: str, smtp_port: int, first_delay: int = 60) -> str:
     """The packaged routing file with its channels and contacts pointed at local receivers."""

@@ -7,6 +7,8 @@ On a user's machine a missing component makes its tests skip with a message; in 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,17 @@ def postgres_url() -> str:
     except psycopg.OperationalError as error:
         missing("postgres", f"PostgreSQL not reachable at {POSTGRES_URL}: {error}")
     return POSTGRES_URL
+
+
+def postgres_schema(server: str, prefix: str = "test") -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test, as a store URL; dropped afterwards."""
+    import psycopg
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{server}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")

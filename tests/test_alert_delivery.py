@@ -15,10 +15,10 @@ import pytest
 from alert_receivers import (
     SmtpReceiver,
     WebhookReceiver,
-    postgres_schema,
     routing_file,
     signal_rows,
 )
+from conftest import postgres_schema
 
 from amrwatch.alert import dispatch_once, load_routing, raise_alerts
 from amrwatch.store import open_store

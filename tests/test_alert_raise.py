@@ -14,7 +14,8 @@ import hashlib
 
 import pyarrow as pa
 import pytest
-from alert_receivers import postgres_schema, signal_rows
+from alert_receivers import signal_rows
+from conftest import postgres_schema
 
 from amrwatch.alert import detect_and_alert, list_alerts, load_routing, raise_alerts
 from amrwatch.errors import ConfigurationError, InputError

@@ -13,7 +13,8 @@ import datetime as dt
 import json
 
 import pytest
-from alert_receivers import postgres_schema, signal_rows
+from alert_receivers import signal_rows
+from conftest import postgres_schema
 
 from amrwatch.alert import alert_detail, escalate_overdue, list_alerts, raise_alerts, transition
 from amrwatch.api.roles import Caller, Role

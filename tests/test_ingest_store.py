@@ -6,10 +6,10 @@ included) for the names, birth dates, comments and patient ids of the input file
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
+from conftest import postgres_schema
 from test_ingest_bad_inputs import CORPUS, READ_FILES
 from test_ingest_privacy import identifier_values
 
@@ -24,17 +24,7 @@ def store_url(request, tmp_path):
     if request.param == "duckdb":
         yield str(tmp_path / "hub.duckdb")
         return
-    import psycopg
-
-    server = request.getfixturevalue("postgres_url")
-    schema = f"test_ingest_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{server}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    yield from postgres_schema(request.getfixturevalue("postgres_url"), "test_ingest")
 
 
 def store_texts(store) -> set[str]:

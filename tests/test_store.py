@@ -7,11 +7,11 @@ schema per test; skipped with a message when the server is missing, failed in CI
 from __future__ import annotations
 
 import json
-import uuid
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from conftest import postgres_schema
 
 from amrwatch.errors import StoreError
 from amrwatch.schemas import AST_RESULT, ISOLATE
@@ -25,20 +25,7 @@ def store_url(request, tmp_path):
     if request.param == "duckdb":
         yield str(tmp_path / "hub.duckdb")
         return
-    yield from _postgres_schema(request.getfixturevalue("postgres_url"))
-
-
-def _postgres_schema(server: str):
-    import psycopg
-
-    schema = f"test_store_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{server}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    yield from postgres_schema(request.getfixturevalue("postgres_url"), "test_store")
 
 
 def small_upload(n: int = 20, lab: str = "AR-001", first: int = 0):
