@@ -24,7 +24,7 @@ ECOLI_CIP = {"mo": webdata.ECOLI, "ab": "CIP"}
 def store(request, tmp_path_factory):
     """The fixture store on the embedded engine and on the PostgreSQL hub (schema per module)."""
     if request.param == "postgres":
-        from alert_receivers import postgres_schema
+        from conftest import postgres_schema
 
         schema = postgres_schema(request.getfixturevalue("postgres_url"))
         location = next(schema)
