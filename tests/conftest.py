@@ -70,3 +70,12 @@ def postgres_schema(server: str, prefix: str = "test") -> Iterator[str]:
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def store_url(request, tmp_path) -> Iterator[str]:
+    """A fresh store location on each engine: a DuckDB file, and a PostgreSQL schema."""
+    if request.param == "duckdb":
+        yield str(tmp_path / "hub.duckdb")
+        return
+    yield from postgres_schema(request.getfixturevalue("postgres_url"))

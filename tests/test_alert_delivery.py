@@ -18,7 +18,6 @@ from alert_receivers import (
     routing_file,
     signal_rows,
 )
-from conftest import postgres_schema
 
 from amrwatch.alert import dispatch_once, load_routing, raise_alerts
 from amrwatch.store import open_store
@@ -30,12 +29,6 @@ T0 = dt.datetime(2026, 3, 10, 8, 0, tzinfo=dt.UTC)
 WEBHOOKS, EMAILS = 2, 4
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "duckdb":
-        yield str(tmp_path / "hub.duckdb")
-        return
-    yield from postgres_schema(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

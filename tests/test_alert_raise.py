@@ -15,7 +15,6 @@ import hashlib
 import pyarrow as pa
 import pytest
 from alert_receivers import signal_rows
-from conftest import postgres_schema
 
 from amrwatch.alert import detect_and_alert, list_alerts, load_routing, raise_alerts
 from amrwatch.errors import ConfigurationError, InputError
@@ -27,15 +26,9 @@ LABS = pa.table({"lab_code": ["BR-001", "AR-001"], "country": ["BRA", "ARG"],
                  "latitude": [-23.55, -34.6], "longitude": [-46.63, -58.4]})
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "duckdb":
-        url = str(tmp_path / "hub.duckdb")
-    else:
-        schema = postgres_schema(request.getfixturevalue("postgres_url"))
-        url = next(schema)
-        request.addfinalizer(lambda: next(schema, None))
-    with open_store(url) as opened:
+@pytest.fixture
+def store(store_url):
+    with open_store(store_url) as opened:
         yield opened
 
 

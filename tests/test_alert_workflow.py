@@ -14,7 +14,6 @@ import json
 
 import pytest
 from alert_receivers import signal_rows
-from conftest import postgres_schema
 
 from amrwatch.alert import alert_detail, escalate_overdue, list_alerts, raise_alerts, transition
 from amrwatch.api.roles import Caller, Role
@@ -25,15 +24,9 @@ T0 = dt.datetime(2026, 3, 10, 8, 0, tzinfo=dt.UTC)
 AURIS, CLUSTER = 1, 2  # alert ids in the order of signal_rows(): BRA critical, ARG high
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "duckdb":
-        url = str(tmp_path / "hub.duckdb")
-    else:
-        schema = postgres_schema(request.getfixturevalue("postgres_url"))
-        url = next(schema)
-        request.addfinalizer(lambda: next(schema, None))
-    with open_store(url) as opened:
+@pytest.fixture
+def store(store_url):
+    with open_store(store_url) as opened:
         raise_alerts(opened, signal_rows(), now=T0)
         yield opened
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import postgres_schema
 from test_ingest_bad_inputs import CORPUS, READ_FILES
 from test_ingest_privacy import identifier_values
 
@@ -19,12 +18,6 @@ from amrwatch.store import open_store
 KEY = b"0123456789abcdef0123456789abcdef"
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "duckdb":
-        yield str(tmp_path / "hub.duckdb")
-        return
-    yield from postgres_schema(request.getfixturevalue("postgres_url"), "test_ingest")
 
 
 def store_texts(store) -> set[str]:

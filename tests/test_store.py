@@ -11,21 +11,12 @@ import json
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import postgres_schema
 
 from amrwatch.errors import StoreError
 from amrwatch.schemas import AST_RESULT, ISOLATE
 from amrwatch.store import open_store
 from amrwatch.store.migrate import available
 from amrwatch.store.workload import TESTS_PER_ISOLATE, upload_tables
-
-
-@pytest.fixture(params=["duckdb", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "duckdb":
-        yield str(tmp_path / "hub.duckdb")
-        return
-    yield from postgres_schema(request.getfixturevalue("postgres_url"), "test_store")
 
 
 def small_upload(n: int = 20, lab: str = "AR-001", first: int = 0):

@@ -11,7 +11,6 @@ is unclear (README §1), so each user imports their own copy.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from amrwatch.errors import InputError, ReferenceDataError
+from amrwatch.refdata.build import file_sha256
 
 #: Table name -> (file name, columns that must be present, required?).
 FILES: dict[str, tuple[str, tuple[str, ...], bool]] = {
@@ -64,14 +64,6 @@ def home() -> Path:
 
 def default_dir() -> Path:
     return home() / "whonet"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _header(path: Path) -> list[str]:
@@ -140,7 +132,7 @@ def _convert(source: Path, out: Path) -> dict:
         data = read_whonet_file(name, path)
         pq.write_table(data, out / f"{name}.parquet", compression="zstd")
         tables[name] = {"file": f"{name}.parquet", "source_file": file_name,
-                        "source_sha256": _sha256(path), "rows": data.num_rows}
+                        "source_sha256": file_sha256(path), "rows": data.num_rows}
     manifest = {
         "source": "WHONET AMR Interpretation Engine (AMRIE) tables, user's own copy",
         "source_path": str(source.resolve()),
