@@ -30,6 +30,9 @@ FIELDS = (
 IDENTIFIER_FIELDS = ("patient_id", "first_name", "last_name", "birth_date", "comment")
 
 #: One antimicrobial result as a reader found it, before any interpretation of its text.
+#: A reader may give source_column, antimicrobial_raw, coding, method, potency and guideline
+#: dictionary-encoded (dictionary<int32, string>, same texts): the WHONET and wide LIS readers do,
+#: since they are the same for every result of one column. Consumers must accept either type.
 TESTS = pa.schema([
     ("isolate_row", pa.int64()),  # the isolate it belongs to (= its fields.source_row)
     ("source_row", pa.int64()),  # where the result is written (= isolate_row in wide files)

@@ -13,6 +13,7 @@ import re
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -105,28 +106,53 @@ class WhonetReader:
         return list(columns), results, columns
 
 
+#: TESTS columns that are the same for every cell of one result column.
+CONSTANT = ("source_column", "antimicrobial_raw", "coding", "method", "potency", "guideline")
+#: TESTS as `melt` makes it: the CONSTANT columns dictionary-encoded (int32 indices).
+MELTED = pa.schema([f.with_type(pa.dictionary(pa.int32(), pa.string())) if f.name in CONSTANT
+                    else f for f in TESTS])
+
+
 def melt(table: pa.Table, results: dict[str, dict]) -> pa.Table:
-    """Wide result columns -> one TESTS row per non-empty cell, one column at a time."""
-    parts = []
-    for name, test in results.items():
+    """Wide result columns -> one TESTS row per non-empty cell, one column at a time.
+
+    The CONSTANT columns come dictionary-encoded: a dictionary of the few distinct texts and, per
+    result, the int32 index of its column's text, instead of millions of repeated strings."""
+    names = list(results)
+    texts = {"source_column": names, "antimicrobial_raw": [results[n]["drug"] for n in names],
+             "coding": ["whonet"] * len(names), **{
+                 key: [results[n][key] for n in names] for key in ("method", "potency",
+                                                                   "guideline")}}
+    dictionaries, codes = {}, {}
+    for key, values in texts.items():
+        distinct = list(dict.fromkeys(v for v in values if v is not None))
+        dictionaries[key] = pa.array(distinct, pa.string())
+        codes[key] = [None if v is None else distinct.index(v) for v in values]
+    columns: dict[str, list[pa.Array]] = {name: [] for name in MELTED.names}
+    for k, name in enumerate(names):
         cells = table.column(name)
         keep = pc.is_valid(cells)
         n = pc.sum(keep).as_py() or 0
         if n == 0:
             continue
-
-        def constant(value: str | None, size: int = n) -> pa.Array:
-            return pa.repeat(pa.scalar(value, pa.string()), size)
-
-        rows = table.column("source_row").filter(keep)
-        parts.append(pa.table([
-            rows, rows, constant(name), constant(test["drug"]),
-            constant("whonet"), constant(test["method"]), constant(test["potency"]),
-            constant(test["guideline"]), cells.filter(keep), pa.nulls(n, pa.string()),
-        ], schema=TESTS))
-    if not parts:
-        return TESTS.empty_table()
-    return pa.concat_tables(parts)
+        rows = table.column("source_row").filter(keep).chunks
+        columns["isolate_row"] += rows
+        columns["source_row"] += rows
+        filled: dict[int, pa.Array] = {}  # one index array per code, shared by the columns
+        for key in CONSTANT:
+            code = codes[key][k]
+            if code is None:
+                indices = pa.nulls(n, pa.int32())
+            elif code not in filled:
+                indices = filled[code] = pa.array(np.full(n, code, np.int32))
+            else:
+                indices = filled[code]
+            columns[key].append(pa.DictionaryArray.from_arrays(indices, dictionaries[key]))
+        columns["value"] += cells.filter(keep).chunks
+        columns["lab_sir"].append(pa.nulls(n, pa.string()))
+    if not columns["value"]:
+        return MELTED.empty_table()
+    return pa.table([pa.chunked_array(columns[f.name], f.type) for f in MELTED], schema=MELTED)
 
 
 register(WhonetReader())
