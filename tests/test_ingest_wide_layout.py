@@ -74,3 +74,11 @@ def test_whonet_tests_columns_are_dictionary_encoded_with_the_same_texts():
                 "value": row[column], "lab_sir": None})
     key = lambda r: (r["source_row"], r["source_column"])  # noqa: E731
     assert sorted(got, key=key) == sorted(expected, key=key)
+
+
+@pytest.mark.parametrize("space", [chr(c) for c in range(0x3001) if chr(c).isspace()
+                                   and chr(c) not in "\n\r"])
+def test_every_kind_of_whitespace_is_trimmed_at_either_end(space):
+    text = "\n".join(["A|B|C", f"{space}x|y{space}|{space}", "é|ü|z"]) + "\n"
+    got = read_delimited(text, "f.txt", Issues("f.txt")).table.drop_columns(["source_row"])
+    assert got.to_pylist() == _expected(text)

@@ -123,12 +123,62 @@ def _report_skipped(skipped: list[tuple[int, str, int]], width: int, issues: Iss
 
 
 def _strip(table: pa.Table) -> pa.Table:
-    """Trim spaces and the CR of CRLF files; an all-space cell becomes null."""
+    """Trim spaces and the CR of CRLF files; an all-space cell becomes null. Only the columns
+    with a cell that may start or end with whitespace are trimmed (in a CRLF file, the last)."""
     columns = [table.column(0)]
     for column in table.columns[1:]:
-        trimmed = pc.utf8_trim_whitespace(column)
-        columns.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed))
+        if _needs_trim(column):
+            trimmed = pc.utf8_trim_whitespace(column)
+            column = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+        columns.append(column)
     return pa.table(columns, names=table.column_names)
+
+
+#: Bytes that may begin (_FIRST) or end (_LAST) a whitespace character in UTF-8, as Arrow's
+#: utf8_trim_whitespace (and str.strip) count it: ASCII \t \n \v \f \r, 0x1C-0x1F and space;
+#: U+0085, U+00A0 (lead 0xC2), U+1680 (0xE1), U+2000-U+205F (0xE2), U+3000 (0xE3), whose last
+#: bytes are 0x80-0x8A, 0x9F, 0xA0, 0xA8, 0xA9, 0xAF. A superset is harmless (a column is trimmed
+#: for nothing); a miss would leave a space, so both tables err on the wide side.
+_ASCII_SPACE = [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]
+_FIRST = np.zeros(256, bool)
+_FIRST[_ASCII_SPACE + [0xC2, 0xE1, 0xE2, 0xE3]] = True
+_LAST = np.zeros(256, bool)
+_LAST[_ASCII_SPACE + list(range(0x80, 0x8B)) + [0x9F, 0xA0, 0xA8, 0xA9, 0xAF]] = True
+
+
+def _needs_trim(column: pa.ChunkedArray) -> bool:
+    """True when a non-null cell is empty or may start or end with whitespace: a look at the
+    first and last byte of each cell, in place in Arrow's buffers (no string is copied)."""
+    for chunk in column.chunks:
+        n = len(chunk)
+        if chunk.null_count == n:
+            continue
+        if chunk.type != pa.string():
+            return True
+        validity, offsets, data = chunk.buffers()
+        offsets = np.frombuffer(offsets, np.int32, n + 1, chunk.offset * 4)
+        first, end = offsets[:-1], offsets[1:]
+        empty = end <= first
+        if chunk.null_count:  # a null cell may be empty; a valid one may not
+            bits = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")
+            empty &= bits[chunk.offset:chunk.offset + n].view(bool)
+        if data is None or empty.any():
+            return True
+        # Offsets never decrease: only leading cells end at 0 and only trailing ones start at
+        # the end of the text (empty nulls). A null cell's first/last byte is some other
+        # cell's (or its own stale bytes): at worst a column is trimmed for nothing.
+        text = np.frombuffer(data, np.uint8)
+        heads = text[first[:np.searchsorted(first, len(text))]]
+        tails = text[end[np.searchsorted(end, 0, side="right"):] - 1]
+        if _suspect(heads, _FIRST) or _suspect(tails, _LAST):
+            return True
+    return False
+
+
+def _suspect(edges: np.ndarray, table: np.ndarray) -> bool:
+    # Every whitespace byte is <= 0x20 or >= 0x80: one comparison finds most columns clean.
+    maybe = (edges - np.uint8(0x21)) >= np.uint8(0x5F)
+    return bool(maybe.any() and table[edges[maybe]].any())
 
 
 def report_unused(table: pa.Table, names: list[str], issues: Issues) -> None:
