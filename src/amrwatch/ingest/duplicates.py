@@ -19,59 +19,110 @@ from amrwatch.ingest.report import Issues
 def duplicate_rows(raw: RawUpload, issues: Issues) -> pa.Array:
     """True for a row whose fields and results repeat an earlier row exactly.
 
-    Rows are compared by a 64-bit digest of all their fields (DuckDB `hash`) and results (the
-    sum of a digest per result, so their order does not matter): two different rows sharing a
-    digest is a chance of about n^2 / 2^65, one in ten million for a million rows.
+    Rows are first compared by a 64-bit digest of their fields (DuckDB `hash`, one query): rows
+    whose digests differ cannot be equal, and in most files no two digests are the same, so the
+    results are never looked at. Rows that share a digest are then compared exactly: their
+    fields, and the multiset of their results' (column, value).
     """
     fields = raw.fields
     rows = fields["source_row"].to_numpy()
-    names = ", ".join(f'"{n}"' for n in fields.column_names if n != "source_row")
+    names = [n for n in fields.column_names if n != "source_row"]
     con = in_memory_duckdb()
     con.register("fields", fields)
-    digests = con.sql(f"SELECT hash({names}) AS h FROM fields").to_arrow_table()["h"].to_numpy()
+    digests = con.sql(f"SELECT hash({', '.join(_quoted(names))}) AS h FROM fields"
+                      ).to_arrow_table()["h"].to_numpy()
     con.close()
-    digests = digests ^ _mix(_results_digest(raw.tests, rows))
-    first = first_of_group(digests)
-    repeat = first != np.arange(len(digests))
+    first = np.arange(len(rows))
+    candidates = _shared(digests)
+    if len(candidates):
+        first[candidates] = candidates[first_of_group(_exact_keys(raw, candidates, names))]
+    repeat = first != np.arange(len(rows))
     issues.add_many("duplicate_row", pa.array(rows[repeat]), None,
                     pa.array(rows[first[repeat]].astype(str)),
                     "the row repeats an earlier row (its number is the value); row rejected")
     return pa.array(repeat)
 
 
-def _results_digest(tests: pa.Table, rows: np.ndarray) -> np.ndarray:
-    """Per row, the sum of a digest of each of its results' (column, value). The pairs are
-    numbered through Arrow dictionaries, batch by batch so millions of results never need
-    more than a few arrays of one batch at a time."""
-    # Row number -> position; the extra last slot (-1) takes any result of an unknown row.
-    position = np.full(int(rows.max(initial=0)) + 2, -1)
-    position[rows] = np.arange(len(rows))
-    columns, values = {}, {}  # text -> number, the same across batches
-    total = np.zeros(len(rows), np.uint64)
-    for batch in tests.select(["isolate_row", "source_column", "value"]).to_batches(1 << 20):
-        pair = (_numbers(batch["source_column"], columns).astype(np.uint64) << np.uint64(32)) \
-            + _numbers(batch["value"], values).astype(np.uint64)
-        owner = position[np.clip(batch["isolate_row"].to_numpy(), 0, len(position) - 1)]
-        known = owner >= 0
-        np.add.at(total, owner[known], _mix(pair[known]))
-    return total
+def _shared(digests: np.ndarray) -> np.ndarray:
+    """Positions (ascending) whose digest some other position has too."""
+    ordered = np.sort(digests)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(repeated):
+        return np.array([], np.int64)
+    return np.flatnonzero(np.isin(digests, repeated))
 
 
-def _numbers(texts: pa.Array, numbering: dict[str | None, int]) -> np.ndarray:
-    """A number per text, stable across calls through `numbering` (null is a text too)."""
-    encoded = pc.dictionary_encode(texts, null_encoding="encode")
-    for text in encoded.dictionary.to_pylist():  # the distinct texts of one batch: a few hundred
-        numbering.setdefault(text, len(numbering))
-    mapped = np.array([numbering[t] for t in encoded.dictionary.to_pylist()], np.uint32)
-    return mapped[encoded.indices.to_numpy()]
+def _exact_keys(raw: RawUpload, candidates: np.ndarray, names: list[str]) -> np.ndarray:
+    """A number per candidate row (positions in raw.fields), equal exactly when the rows' fields
+    are equal and so are their sorted lists of results' (column, value) numbers."""
+    fields = raw.fields.take(pa.array(candidates))
+    key = np.zeros(len(candidates), np.int64)
+    for name in names:
+        key = _refine(key, _codes(fields[name]))
+    # Each result's candidate (-1: a result of another row), by a lookup on its row number.
+    rows = fields["source_row"].to_numpy()
+    wanted = raw.tests["isolate_row"].to_numpy()
+    slot = np.full(int(max(rows.max(initial=0), wanted.max(initial=0))) + 1, -1, np.int64)
+    slot[rows] = np.arange(len(rows))
+    owner = slot[wanted] if wanted.min(initial=0) >= 0 else np.where(
+        wanted >= 0, slot[np.maximum(wanted, 0)], -1)
+    mine = owner >= 0
+    tests = raw.tests.select(["source_column", "value"]).filter(pa.array(mine))
+    owner = owner[mine]
+    pair = _refine(_codes(tests["source_column"]), _codes(tests["value"]), dense=False)
+    counts = np.bincount(owner, minlength=len(rows))
+    key = _refine(key, counts)
+    order = np.argsort(_refine(owner, pair, dense=False))
+    owner, pair = owner[order], pair[order]
+    rank = np.arange(len(owner)) - (np.cumsum(counts) - counts)[owner]
+    # The k-th smallest pair of each row, k = 0, 1, ... (results regrouped by k); only rows
+    # whose key is still shared with another row need the next one.
+    by_rank = np.argsort(rank, kind="stable")
+    owner, pair = owner[by_rank], pair[by_rank]
+    bounds = np.searchsorted(rank[by_rank], np.arange(int(counts.max(initial=0)) + 1))
+    for k in range(len(bounds) - 1):
+        at_owner, at_pair = owner[bounds[k]:bounds[k + 1]], pair[bounds[k]:bounds[k + 1]]
+        shared = (np.bincount(key) > 1)[key]
+        keep = shared[at_owner]
+        if not keep.any():
+            break
+        code = np.full(len(rows), -1, np.int64)
+        code[at_owner[keep]] = at_pair[keep]
+        key = _refine(key, code)
+    return key
 
 
-def _mix(keys: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser (Steele, Lea & Flood 2014): a well-spread 64-bit digest of a key."""
-    z = keys.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+def _refine(key: np.ndarray, code: np.ndarray, dense: bool = True) -> np.ndarray:
+    """Numbers of the (key, code) pairs (key, code >= -1), equal exactly when both are equal;
+    `dense` numbers them 0, 1, 2 ... (else they may be large, never overflowing)."""
+    if not len(key):
+        return key.astype(np.int64)
+    code = code.astype(np.int64) + 1
+    width = int(code.max()) + 1
+    if (int(key.max()) + 2) * width >= 1 << 62:
+        code = np.unique(code, return_inverse=True)[1].reshape(-1)
+        width = int(code.max()) + 1
+        key = np.unique(key, return_inverse=True)[1].reshape(-1)
+    combined = (key.astype(np.int64) + 1) * width + code
+    return np.unique(combined, return_inverse=True)[1].reshape(-1) if dense else combined
+
+
+def _codes(column: pa.ChunkedArray) -> np.ndarray:
+    """A number per cell, equal exactly when the texts are (null is a text too)."""
+    if pa.types.is_dictionary(column.type):  # number the dictionary's texts, then the indices
+        column = column.unify_dictionaries()
+        dictionary = column.chunk(0).dictionary if column.num_chunks else pa.array([], pa.string())
+        texts = np.append(_codes(pa.chunked_array([dictionary])), -1)
+        indices = pa.chunked_array([c.indices for c in column.chunks], column.type.index_type)
+        return texts[pc.fill_null(indices, -1).to_numpy()]
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
+    if not len(encoded):
+        return np.array([], np.int64)
+    return pa.chunked_array([c.indices for c in encoded.chunks]).to_numpy().astype(np.int64)
+
+
+def _quoted(names: list[str]) -> list[str]:
+    return ['"' + name.replace('"', '""') + '"' for name in names]
 
 
 def first_of_group(keys: np.ndarray) -> np.ndarray:
