@@ -74,7 +74,10 @@ def test_upload_stores_exactly_the_columns_it_was_given(store_url) -> None:
                                "ORDER BY ast_id")
     assert outcome.status == "stored" and outcome.upload_id == 1
     assert back.cast(ISOLATE).equals(isolates)
-    assert back_ast.cast(AST_RESULT).equals(ast)
+    # the store gives text where AST_RESULT has dictionary-encoded text: compare the values
+    text = pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                      for f in AST_RESULT])
+    assert back_ast.cast(text).equals(ast.cast(text))
 
 
 def test_status_counts_what_was_stored(store_url) -> None:

@@ -8,6 +8,7 @@ A stage may add columns of its own, but never renames or retypes one declared he
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 # --- code resolution (amrwatch.codes) -------------------------------------------------------
 
@@ -98,22 +99,44 @@ ISOLATE = pa.schema(
     ]
 )
 
+#: Dictionary-encoded text: an int32 index per row into a small table of distinct values.
+CODED = pa.dictionary(pa.int32(), pa.string())
+
 #: One row per antimicrobial test of an isolate, keeping the raw value as the lab reported it.
+#: Every text column is CODED: a WHONET column is one drug, method and potency for a million
+#: isolates and holds a few dozen distinct values, so results carry indices, not 10 M copies
+#: (docs/ingest.md, "Speed"). `isolate_id`'s dictionary is normally the upload's ISOLATE
+#: `isolate_id` column itself, its indices the isolate's position there.
 AST_RESULT = pa.schema(
     [
-        ("lab_code", pa.string()),
-        ("isolate_id", pa.string()),
-        ("antimicrobial_raw", pa.string()),  # e.g. "AMP_ND10", "Ciprofloxacin"
-        ("ab", pa.string()),  # canonical antimicrobial code; null when unresolved
-        ("method", pa.string()),  # MIC | DISK | GRADIENT
-        ("value_raw", pa.string()),  # "0.5", "<=0.25", ">8", "12", or an S/I/R letter
-        ("potency", pa.string()),  # disk content, e.g. "10" (µg), "1.25/23.75"
-        ("lab_sir", pa.string()),  # the lab's own S/I/R if reported
-        ("lab_guideline", pa.string()),  # guideline the lab reported under, e.g. "CLSI 2019"
+        ("lab_code", CODED),
+        ("isolate_id", CODED),
+        ("antimicrobial_raw", CODED),  # e.g. "AMP_ND10", "Ciprofloxacin"
+        ("ab", CODED),  # canonical antimicrobial code; null when unresolved
+        ("method", CODED),  # MIC | DISK | GRADIENT
+        ("value_raw", CODED),  # "0.5", "<=0.25", ">8", "12", or an S/I/R letter
+        ("potency", CODED),  # disk content, e.g. "10" (µg), "1.25/23.75"
+        ("lab_sir", CODED),  # the lab's own S/I/R if reported
+        ("lab_guideline", CODED),  # guideline the lab reported under, e.g. "CLSI 2019"
         ("source_row", pa.int64()),
-        ("source_column", pa.string()),
+        ("source_column", CODED),
     ]
 )
+
+
+def coded(column: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """One CODED array with the values of a text or dictionary column (chunks and their
+    dictionaries unified); a column that is one CODED chunk already is returned as it is."""
+    if isinstance(column, pa.ChunkedArray):
+        if not pa.types.is_dictionary(column.type):
+            column = pc.dictionary_encode(column)
+        elif column.num_chunks > 1:
+            column = pa.table({"c": column}).unify_dictionaries().column("c")
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    elif not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    return column if column.type == CODED else column.cast(CODED)
+
 
 #: One row per problem found while validating an upload.
 VALIDATION_ISSUE = pa.schema(

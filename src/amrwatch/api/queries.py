@@ -9,9 +9,10 @@ from __future__ import annotations
 #: One row per interpreted AST result under one interpretation policy (parameter 1), with the
 #: isolate's country, lab, date and organism.
 RESULTS = (
-    "SELECT i.country, i.lab_code, i.specimen_date, i.mo, r.ab, t.guideline, t.sir "
-    "FROM interpretation t JOIN ast_result r ON r.ast_id = t.ast_id "
-    "JOIN isolate i ON i.lab_code = r.lab_code AND i.isolate_id = r.isolate_id "
+    "SELECT i.country, i.lab_code, i.specimen_date, i.mo, k.ab, t.guideline, t.sir "
+    "FROM interpretation t JOIN ast_entry r ON r.ast_id = t.ast_id "
+    "JOIN ast_reading k ON k.reading_key = r.reading_key "
+    "JOIN isolate i ON i.isolate_key = r.isolate_key "
     "WHERE t.policy = ?"
 )
 
@@ -46,9 +47,10 @@ ISOLATES = ("SELECT lab_code, country, isolate_id, specimen_date, specimen_type,
 #: Interpreted results of one country under one guideline (parameters: country, guideline,
 #: policy), in the long shape `amrwatch.analyse.mdro` classifies.
 COUNTRY_RESULTS = (
-    "SELECT i.country, i.lab_code, i.isolate_id, i.mo, a.ab, t.sir "
-    "FROM interpretation t JOIN ast_result a ON a.ast_id = t.ast_id "
-    "JOIN isolate i ON i.lab_code = a.lab_code AND i.isolate_id = a.isolate_id "
+    "SELECT i.country, i.lab_code, i.isolate_id, i.mo, k.ab, t.sir "
+    "FROM interpretation t JOIN ast_entry a ON a.ast_id = t.ast_id "
+    "JOIN ast_reading k ON k.reading_key = a.reading_key "
+    "JOIN isolate i ON i.isolate_key = a.isolate_key "
     "WHERE i.country = ? AND t.guideline = ? AND t.policy = ?"
 )
 

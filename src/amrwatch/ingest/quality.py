@@ -28,6 +28,7 @@ from amrwatch.ingest.duplicates import in_memory_duckdb
 from amrwatch.ingest.normalise import UNKNOWN_ORGANISM
 from amrwatch.ingest.report import Issues
 from amrwatch.refdata import table as refdata_table
+from amrwatch.schemas import coded
 
 PLAUSIBILITY_REASONS = ("value_out_of_range", "expected_resistance_violation",
                         "sir_contradicts_value", "not_in_guideline")
@@ -79,24 +80,30 @@ def check_against_guideline(isolates: pa.Table, ast: pa.Table, guideline: str | 
         return False
     from amrwatch.interpret import interpret
 
-    measured = ast.filter(pc.fill_null(pc.match_substring_regex(ast["value_raw"], r"\d"), False))
+    value = coded(ast["value_raw"])  # AST_RESULT text is dictionary-encoded: test each value once
+    has_digit = pc.match_substring_regex(value.dictionary, r"\d").take(value.indices)
+    measured = ast.filter(pc.fill_null(has_digit, False))
     if measured.num_rows == 0:
         return True
-    mo = isolates["mo"].take(pc.index_in(measured["isolate_id"], isolates["isolate_id"]))
-    inputs = pa.table({"organism": mo, "antimicrobial": measured["ab"],
-                       "method": pc.if_else(pc.equal(measured["method"], "GRADIENT"), "MIC",
-                                            measured["method"]),
+    ids = coded(measured["isolate_id"])
+    mo = isolates["mo"].take(pc.index_in(ids.dictionary, isolates["isolate_id"]).take(ids.indices))
+    method = coded(measured["method"])
+    method = pa.DictionaryArray.from_arrays(method.indices, pc.if_else(
+        pc.equal(method.dictionary, "GRADIENT"), "MIC", method.dictionary))
+    inputs = pa.table({"organism": mo, "antimicrobial": measured["ab"], "method": method,
                        "value": measured["value_raw"], "potency": measured["potency"]})
     try:
         result = interpret(inputs, guideline=guideline)
     except AmrwatchError:
         return False  # e.g. a guideline year amrwatch has no breakpoints for
+    lab_sir = measured["lab_sir"].cast(pa.string())
     differs = pc.fill_null(pc.and_(pc.is_in(result["sir"], pa.array(["S", "I", "R", "SDD"])),
-                                   pc.not_equal(result["sir"], measured["lab_sir"])), False)
+                                   pc.not_equal(result["sir"].cast(pa.string()), lab_sir)), False)
     issues.add_many("sir_contradicts_value", measured["source_row"].filter(differs),
                     measured["source_column"].filter(differs),
-                    pc.binary_join_element_wise(measured["value_raw"].filter(differs),
-                                                measured["lab_sir"].filter(differs), " "),
+                    pc.binary_join_element_wise(
+                        measured["value_raw"].filter(differs).cast(pa.string()),
+                        lab_sir.filter(differs), " "),
                     f"the lab's category differs from {guideline} for this value")
     untested = pc.is_in(result["reason"], pa.array(UNTESTED_REASONS))
     issues.add_many("not_in_guideline", measured["source_row"].filter(untested),

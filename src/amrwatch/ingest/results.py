@@ -17,7 +17,9 @@ import pyarrow.compute as pc
 
 from amrwatch.ingest.report import Issues
 from amrwatch.ingest.values import out_of_range, parse_results
-from amrwatch.schemas import AST_RESULT
+from amrwatch.schemas import AST_RESULT, coded
+
+TEXT = pa.string()
 
 
 class Results(NamedTuple):
@@ -28,17 +30,17 @@ class Results(NamedTuple):
 
 def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code: str,
                   lab_guideline: str | None = None) -> Results:
-    """AST results of accepted isolates, with what the quality score needs to know of them."""
+    """AST results of accepted isolates, with what the quality score needs to know of them.
+
+    TESTS columns may be text or dictionary-encoded; the AST_RESULT columns are CODED. Every
+    step works on a column's few distinct values and moves int32 indices to the results: a
+    1 M-isolate WHONET file has 9.6 M results but a few hundred distinct cells.
+    """
     position, of_accepted = _positions(tests["isolate_row"], isolates["source_row"])
     of_rejected = len(tests) - int(of_accepted.sum())
-    # A category-only result (FHIR interpretation, LIS S/I/R column) is read from its category.
-    given_sir = tests["lab_sir"].null_count < len(tests)
-    cells = pc.coalesce(tests["value"], tests["lab_sir"]) if given_sir else tests["value"]
-    # A file has a few hundred distinct cells: parse those, and take to every result only the
-    # columns it keeps (copying millions of strings costs more than parsing them).
-    encoded = pc.dictionary_encode(cells).combine_chunks()
-    distinct = parse_results(encoded.dictionary)
-    readable = pc.fill_null(distinct["ok"].take(encoded.indices), False).to_numpy(
+    cells = _cells(tests)
+    distinct = parse_results(cells.dictionary)
+    readable = pc.fill_null(distinct["ok"].take(cells.indices), False).to_numpy(
         zero_copy_only=False)
     unreadable = pa.array(of_accepted & ~readable)
     issues.add_many("unparseable_value", tests["source_row"].filter(unreadable),
@@ -47,32 +49,65 @@ def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code:
     keep = of_accepted & readable
     tested = np.zeros(isolates.num_rows, bool)
     tested[position[keep]] = True
-    isolate_id = isolates["isolate_id"].take(pa.array(position[keep]))
-    cell = encoded.indices
-    if not keep.all():  # filtering millions of results costs seconds; most files keep them all
+    isolate_id = pa.DictionaryArray.from_arrays(pa.array(position[keep].astype(np.int32)),
+                                                _single_chunk(isolates["isolate_id"]))
+    cell = cells.indices
+    if not keep.all():  # filtering millions of results costs time; most files keep them all
         mask = pa.array(keep)
         tests, cell = tests.filter(mask), cell.filter(mask)
     _report_out_of_range(tests, distinct["number"], cell, issues)
-    value_raw = pc.coalesce(distinct["measurement"], distinct["category"]).take(cell)
-    lab_sir = distinct["category"].take(cell)
-    if given_sir:
-        lab_sir = pc.coalesce(pc.utf8_upper(tests["lab_sir"]), lab_sir)
-    guideline = tests["guideline"] if lab_guideline is None else pa.repeat(
-        pa.scalar(lab_guideline), len(tests))
+    value_raw = _lookup(cell, pc.coalesce(distinct["measurement"], distinct["category"]))
+    lab_sir = _lookup(cell, distinct["category"])
+    if tests["lab_sir"].null_count < len(tests):  # FHIR, HL7 and LIS files give it apart
+        lab_sir = coded(pc.coalesce(pc.utf8_upper(_text(tests["lab_sir"])), lab_sir.cast(TEXT)))
+    guideline = coded(tests["guideline"]) if lab_guideline is None else _constant(
+        lab_guideline, len(tests))
     results = pa.table({
-        "lab_code": pa.repeat(pa.scalar(lab_code), len(tests)),
+        "lab_code": _constant(lab_code, len(tests)),
         "isolate_id": isolate_id,
-        "antimicrobial_raw": tests["antimicrobial_raw"],
+        "antimicrobial_raw": coded(tests["antimicrobial_raw"]),
         "ab": _antimicrobials(tests, issues),
-        "method": tests["method"],
+        "method": coded(tests["method"]),
         "value_raw": value_raw,
-        "potency": tests["potency"],
+        "potency": coded(tests["potency"]),
         "lab_sir": lab_sir,
         "lab_guideline": guideline,
         "source_row": tests["source_row"],
-        "source_column": tests["source_column"],
+        "source_column": coded(tests["source_column"]),
     })
     return Results(results.cast(AST_RESULT), of_rejected, pa.array(tested))
+
+
+def _cells(tests: pa.Table) -> pa.DictionaryArray:
+    """Each result's cell as written; a category-only result (FHIR interpretation, LIS S/I/R
+    column) is read from its category."""
+    if tests["lab_sir"].null_count == len(tests):
+        return coded(tests["value"])
+    return coded(pc.coalesce(_text(tests["value"]), _text(tests["lab_sir"])))
+
+
+def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return column.cast(TEXT) if column.type != TEXT else column
+
+
+def _single_chunk(column: pa.ChunkedArray) -> pa.Array:
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _lookup(index: pa.Array, values: pa.Array) -> pa.DictionaryArray:
+    """values[index] as a CODED array: a null value becomes a null index, so that every reader
+    of the array (Arrow kernels, DuckDB, PostgreSQL COPY) sees the same nulls."""
+    values = _single_chunk(values) if isinstance(values, pa.ChunkedArray) else values
+    missing = pc.fill_null(pc.is_null(values).take(index), True).to_numpy(zero_copy_only=False)
+    indices = pc.cast(index, pa.int32())
+    if missing.any():
+        indices = pa.array(pc.fill_null(indices, 0).to_numpy(), pa.int32(), mask=missing)
+    return pa.DictionaryArray.from_arrays(indices, values)
+
+
+def _constant(value: str, size: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(size, np.int32)),
+                                          pa.array([value], TEXT))
 
 
 def _positions(rows: pa.ChunkedArray, accepted: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +115,8 @@ def _positions(rows: pa.ChunkedArray, accepted: pa.ChunkedArray) -> tuple[np.nda
     accepted at all (a lookup by row number: rows are line or entry numbers of one file)."""
     accepted_rows = accepted.to_numpy()
     wanted = rows.to_numpy()
-    lookup = np.full(int(max(wanted.max(initial=0), accepted_rows.max(initial=0))) + 1, -1)
+    lookup = np.full(int(max(wanted.max(initial=0), accepted_rows.max(initial=0))) + 1, -1,
+                     dtype=np.int64)
     lookup[accepted_rows] = np.arange(len(accepted_rows))
     position = lookup[wanted]
     return position, position >= 0
@@ -90,13 +126,15 @@ def _report_out_of_range(tests: pa.Table, number: pa.Array, cell: pa.Array,
                          issues: Issues) -> None:
     """Check each (method, distinct cell) pair once; `number` is per distinct cell, `cell` the
     distinct cell of each result."""
-    methods = pc.dictionary_encode(tests["method"]).combine_chunks()
+    methods = coded(tests["method"])
     number = number.combine_chunks()
     kinds = len(methods.dictionary)
     method = methods.dictionary.take(pa.array(np.repeat(np.arange(kinds), len(number))))
     numbers = pa.concat_arrays([number] * kinds) if kinds else number.slice(0, 0)
     pairs = _pair_index(methods.indices, cell, len(number))
     outside = pc.fill_null(out_of_range(method, numbers).take(pairs), False)
+    if not pc.any(outside).as_py():
+        return
     issues.add_many("value_out_of_range", tests["source_row"].filter(outside),
                     tests["source_column"].filter(outside), tests["value"].filter(outside),
                     "value outside the method's range; kept, check it")
@@ -108,21 +146,22 @@ def _pair_index(first: pa.Array, second: pa.Array, second_size: int) -> pa.Array
     return pc.add(pc.multiply(pc.cast(first, pa.int32()), size), pc.cast(second, pa.int32()))
 
 
-def _antimicrobials(tests: pa.Table, issues: Issues) -> pa.Array:
+def _antimicrobials(tests: pa.Table, issues: Issues) -> pa.DictionaryArray:
     """Resolve each distinct drug text once per coding (WHONET exports use WHONET codes,
-    refdata trap 8) into a coding x drug table, then take the answers back to every result."""
+    refdata trap 8) into a coding x drug table; each result gets its cell's index."""
     from amrwatch.codes import resolve_antimicrobials
 
-    drugs = pc.dictionary_encode(tests["antimicrobial_raw"]).combine_chunks()
-    codings = pc.dictionary_encode(tests["coding"]).combine_chunks()
+    drugs = coded(tests["antimicrobial_raw"])
+    codings = coded(tests["coding"])
     answers = [resolve_antimicrobials(drugs.dictionary, coding=coding)
                for coding in codings.dictionary.to_pylist()]
-    ab = pa.chunked_array([c for a in answers for c in a["ab"].chunks], pa.string())
+    ab = pa.chunked_array([c for a in answers for c in a["ab"].chunks], TEXT)
     uncertain = pa.chunked_array([c for a in answers for c in a["uncertain"].chunks], pa.bool_())
     cell = _pair_index(codings.indices, drugs.indices, len(drugs.dictionary))
-    ab, uncertain = ab.combine_chunks().take(cell), uncertain.combine_chunks().take(cell)
+    ab = _lookup(cell, ab.combine_chunks())
     _report_columns(tests, pc.is_null(ab), "unknown_antimicrobial", issues)
-    _report_columns(tests, pc.and_(pc.is_valid(ab), uncertain), "uncertain_antimicrobial", issues)
+    doubtful = pc.fill_null(uncertain.combine_chunks().take(cell), False)
+    _report_columns(tests, pc.and_(pc.is_valid(ab), doubtful), "uncertain_antimicrobial", issues)
     return ab
 
 

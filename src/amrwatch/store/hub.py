@@ -12,6 +12,7 @@ import re
 from contextlib import AbstractContextManager
 from typing import Any, Self
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -120,7 +121,7 @@ class Store:
         if isolates["isolate_id"].null_count:
             raise StoreError("Some isolates have no isolate_id", {"lab": lab_code},
                              hint="reject rows without a specimen/isolate number before storing")
-        up.check_no_orphans(ast_results, isolates)
+        positions = up.isolate_positions(ast_results, isolates)
         with self.backend.transaction():
             self.backend.lock_uploads()
             earlier = self.backend.scalar(
@@ -132,7 +133,7 @@ class Store:
                 return up.UploadOutcome("already_ingested", earlier, lab_code, content_sha256)
             self._ensure_lab(lab_code, country)  # a new lab starts with isolate-level sharing
             outcome = self._write(lab_code, file_name, content_sha256, reader, isolates,
-                                  ast_results, report)
+                                  ast_results, positions, report)
             self.audit(actor, "upload.store", f"upload:{outcome.upload_id}",
                        {"file": file_name, "sha256": content_sha256,
                         "isolates": outcome.isolates_stored, "ast_results": outcome.ast_stored,
@@ -140,18 +141,30 @@ class Store:
             return outcome
 
     def _write(self, lab_code: str, file_name: str | None, content_sha256: str, reader: str,
-               isolates: pa.Table, ast: pa.Table, report: dict[str, Any]) -> up.UploadOutcome:
+               isolates: pa.Table, ast: pa.Table, positions: np.ndarray,
+               report: dict[str, Any]) -> up.UploadOutcome:
+        """Isolates new to the lab and their AST results, under integer store keys: isolate_key
+        per isolate, reading_key per distinct reading, ast_id per result (migration 0004)."""
         db = self.backend
         upload_id = int(db.scalar("SELECT nextval('upload_id_seq')"))
-        kept, in_upload = up.split_in_upload_duplicates(isolates)
-        stored = up.already_stored(db, lab_code, kept)
-        stored_ids = stored["isolate_id"].combine_chunks()
-        new = kept.filter(pc.invert(pc.is_in(kept["isolate_id"], value_set=stored_ids)))
-        new_ast = up.ast_to_store(ast, in_upload, stored_ids)
+        first = up.first_rows(db, isolates)
+        kept, in_upload = isolates.filter(pa.array(first)), isolates.filter(pa.array(~first))
+        stored = up.already_stored(db, lab_code)
+        written = first.copy()
+        if stored.num_rows:
+            written &= ~pc.is_in(isolates["isolate_id"], value_set=stored["isolate_id"]).to_numpy(
+                zero_copy_only=False)
+        new = isolates.filter(pa.array(written))
+        keys, result_keys = up.isolate_keys(isolates, first, written, self._next("isolate_key",
+                                                                                "isolate"))
+        result_keys = result_keys[positions]
+        keep = (result_keys >= 0) & ~up.results_of_repeated_rows(ast, positions, isolates, first)
+        if not keep.all():
+            ast, result_keys = ast.filter(pa.array(keep)), result_keys[keep]
         outcome = up.UploadOutcome(
             "stored", upload_id, lab_code, content_sha256, isolates.num_rows, new.num_rows,
-            ast.num_rows, new_ast.num_rows, up.duplicate_rows(upload_id, in_upload, stored, kept))
-        quality = up.quality_score(report)
+            len(positions), ast.num_rows,
+            up.duplicate_rows(upload_id, in_upload, stored, kept))
         db.execute(
             "INSERT INTO upload (upload_id, lab_code, file_name, content_sha256, reader, "
             "received_at, isolates_received, isolates_stored, duplicate_isolates, ast_received, "
@@ -159,19 +172,35 @@ class Store:
             [upload_id, lab_code, file_name, content_sha256, reader, up.now(),
              outcome.isolates_received, outcome.isolates_stored, outcome.duplicate_isolates,
              outcome.ast_received, outcome.ast_stored,
-             quality, up.report_json(report)])
+             up.quality_score(report), up.report_json(report)])
         self._add_patients(lab_code, upload_id, new)
-        db.append("isolate", up.with_store_keys(new, upload_id))
-        first_ast_id = int(db.scalar("SELECT coalesce(max(ast_id), 0) + 1 FROM ast_result"))
-        db.append("ast_result", up.with_store_keys(new_ast, upload_id, first_ast_id))
+        db.append("isolate", new.add_column(0, "isolate_key", pa.array(keys))
+                  .add_column(0, "upload_id", up.constant(upload_id, new.num_rows)))
+        readings, reading_of_result = up.ast_readings(ast)
+        first_reading = self._next("reading_key", "ast_reading")
+        db.append("ast_reading", readings.add_column(0, "reading_key", pa.array(
+            np.arange(first_reading, first_reading + readings.num_rows, dtype=np.int64)))
+            .add_column(0, "upload_id", up.constant(upload_id, readings.num_rows)))
+        first_ast = self._next("ast_id", "ast_entry")
+        reading_of_result += first_reading
+        db.append("ast_entry", pa.table({
+            "ast_id": pa.array(np.arange(first_ast, first_ast + ast.num_rows, dtype=np.int64)),
+            "upload_id": up.constant(upload_id, ast.num_rows),
+            "isolate_key": pa.array(result_keys),
+            "reading_key": pa.array(reading_of_result),
+            "source_row": ast["source_row"]}))
         return outcome
 
+    def _next(self, key: str, table: str) -> int:
+        """The next free value of a store key (writers hold the upload lock)."""
+        return int(self.backend.scalar(f"SELECT coalesce(max({key}), 0) + 1 FROM {table}"))
+
     def _add_patients(self, lab_code: str, upload_id: int, isolates: pa.Table) -> None:
-        keys = pc.unique(isolates["patient_key"].drop_null())
-        self.backend.stage("incoming_patient", pa.table({"patient_key": keys}))
+        self.backend.stage("incoming_patient", isolates.select(["patient_key"]))
         self.backend.execute(
             "INSERT INTO patient (lab_code, patient_key, first_upload_id) "
-            "SELECT ?, n.patient_key, ? FROM incoming_patient n WHERE NOT EXISTS "
+            "SELECT DISTINCT ?, n.patient_key, ? FROM incoming_patient n "
+            "WHERE n.patient_key IS NOT NULL AND NOT EXISTS "
             "(SELECT 1 FROM patient p WHERE p.lab_code = ? AND p.patient_key = n.patient_key)",
             [lab_code, upload_id, lab_code])
 
@@ -201,7 +230,7 @@ class Store:
         counts = {
             name: int(self.backend.scalar(f"SELECT count(*) FROM {table}"))
             for name, table in (("labs", "lab"), ("uploads", "upload"), ("patients", "patient"),
-                                ("isolates", "isolate"), ("ast_results", "ast_result"))
+                                ("isolates", "isolate"), ("ast_results", "ast_entry"))
         }
         by_guideline = self.backend.query(
             "SELECT guideline, policy, count(*) AS rows, max(computed_at) AS computed_at "
@@ -238,10 +267,12 @@ class Store:
 RESULTS_SQL = """
 SELECT i.country, i.lab_code, l.sharing, i.isolate_id, i.patient_key, i.specimen_date,
        i.specimen_type, i.origin, i.age_years, i.sex, i.ward_type, i.organism_raw, i.mo,
-       a.antimicrobial_raw, a.ab, a.method, a.value_raw, a.potency, a.lab_sir, a.lab_guideline,
-       r.sir, r.reason, r.breakpoint_id, r.guideline, r.policy, a.upload_id, a.ast_id
-FROM ast_result a
-JOIN isolate i ON i.lab_code = a.lab_code AND i.isolate_id = a.isolate_id
+       rd.antimicrobial_raw, rd.ab, rd.method, rd.value_raw, rd.potency, rd.lab_sir,
+       rd.lab_guideline, r.sir, r.reason, r.breakpoint_id, r.guideline, r.policy, a.upload_id,
+       a.ast_id
+FROM ast_entry a
+JOIN ast_reading rd ON rd.reading_key = a.reading_key
+JOIN isolate i ON i.isolate_key = a.isolate_key
 JOIN lab l ON l.lab_code = i.lab_code
 LEFT JOIN interpretation r ON r.ast_id = a.ast_id AND r.guideline = ? AND r.policy = ?
 """

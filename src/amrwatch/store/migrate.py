@@ -50,8 +50,9 @@ def current_version(backend: Backend) -> int:
     return int(backend.scalar("SELECT coalesce(max(version), 0) FROM schema_migration") or 0)
 
 
-def migrate(backend: Backend) -> list[Migration]:
-    """Apply every pending migration; return those applied (empty when up to date)."""
+def migrate(backend: Backend, target: int | None = None) -> list[Migration]:
+    """Apply every pending migration (up to version `target`, if given); return those applied
+    (empty when up to date)."""
     applied = []
     with backend.transaction():
         backend.lock_uploads()  # two processes migrating a new PostgreSQL hub at once
@@ -64,7 +65,7 @@ def migrate(backend: Backend) -> list[Migration]:
                  "this_amrwatch_knows_up_to": known[-1].version},
                 hint="upgrade amrwatch (pip install -U amrwatch) before using this store",
             )
-        for migration in (m for m in known if m.version > version):
+        for migration in (m for m in known if version < m.version <= (target or m.version)):
             backend.execute(migration.sql)
             backend.execute(
                 "INSERT INTO schema_migration (version, name, applied_at) VALUES (?, ?, ?)",

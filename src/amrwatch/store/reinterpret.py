@@ -26,15 +26,17 @@ COMBINATIONS_PER_BATCH = 250_000
 # `uti`: a result from a GLASS URINE specimen is read with the urinary-tract breakpoints where the
 # guideline has them (AMR as.sir(uti = TRUE), shared/specs/amr-as-sir-behaviour.md).
 UTI = "coalesce(i.specimen_type = 'URINE', false)"
-FROM = ("FROM ast_result a "
-        "JOIN isolate i ON i.lab_code = a.lab_code AND i.isolate_id = a.isolate_id")
-INPUT = (f"i.mo AS organism, a.ab AS antimicrobial, a.method, a.value_raw AS value, a.potency, "
-         f"{UTI} AS uti")
+# An AST result (ast_entry a) links an isolate to one of its upload's readings (ast_reading rd:
+# drug, method, potency, value as written; migration 0004).
+FROM = ("FROM ast_entry a JOIN ast_reading rd ON rd.reading_key = a.reading_key "
+        "JOIN isolate i ON i.isolate_key = a.isolate_key")
+INPUT = (f"i.mo AS organism, rd.ab AS antimicrobial, rd.method, rd.value_raw AS value, "
+         f"rd.potency, {UTI} AS uti")
 
 # chr(30) (record separator) stands for NULL so that the join back is a hash join on
 # PostgreSQL, which cannot hash IS NOT DISTINCT FROM; it never occurs in a lab's codes or values.
-KEYS = {"organism": "i.mo", "antimicrobial": "a.ab", "method": "a.method",
-        "value": "a.value_raw", "potency": "a.potency"}
+KEYS = {"organism": "i.mo", "antimicrobial": "rd.ab", "method": "rd.method",
+        "value": "rd.value_raw", "potency": "rd.potency"}
 MATCH = " AND ".join(f"coalesce(r.{key}, chr(30)) = coalesce({column}, chr(30))"
                      for key, column in KEYS.items()) + f" AND r.uti = {UTI}"
 
@@ -60,7 +62,7 @@ def run(backend: Backend, guideline: str, policy: str, upload_id: int | None,
     backend.execute(
         "DELETE FROM interpretation WHERE guideline = ? AND policy = ? AND computed_at <> ?"
         + ("" if upload_id is None else
-           " AND ast_id IN (SELECT a.ast_id FROM ast_result a WHERE a.upload_id = ?)"),
+           " AND ast_id IN (SELECT a.ast_id FROM ast_entry a WHERE a.upload_id = ?)"),
         [label, policy, computed_at, *params])
     return {"guideline": label, "policy": policy, "interpretations": written,
             "engine_rows": inputs, "per_isolate": per_isolate}
@@ -79,15 +81,14 @@ def _label(result: pa.Table, default: str) -> str:
 
 def _by_isolate(backend: Backend, guideline: str, policy: str, scope: str, params: list,
                 computed_at: datetime) -> tuple[str, int, int]:
-    keys = backend.query(f"SELECT DISTINCT a.lab_code, a.isolate_id FROM ast_result a {scope}",
-                         params)
+    keys = backend.query(f"SELECT DISTINCT a.isolate_key FROM ast_entry a {scope}", params)
     batch = np.arange(keys.num_rows, dtype=np.int64) // ISOLATES_PER_BATCH
     backend.stage("isolate_batch", keys.append_column("batch", pa.array(batch)))
     label, written = guideline, 0
     for number in range(int(batch[-1]) + 1 if keys.num_rows else 0):
         rows = backend.query(
-            f"SELECT a.ast_id, a.lab_code || '|' || a.isolate_id AS isolate_id, {INPUT} {FROM} "
-            "JOIN isolate_batch b ON b.lab_code = a.lab_code AND b.isolate_id = a.isolate_id "
+            f"SELECT a.ast_id, CAST(a.isolate_key AS VARCHAR) AS isolate_id, {INPUT} {FROM} "
+            "JOIN isolate_batch b ON b.isolate_key = a.isolate_key "
             "WHERE b.batch = ?", [number])
         result = _interpret(rows, guideline, policy)
         label = _label(result, label)

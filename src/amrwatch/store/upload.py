@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from amrwatch.errors import StoreError
-from amrwatch.schemas import DUPLICATE_ISOLATE
+from amrwatch.schemas import DUPLICATE_ISOLATE, coded
 from amrwatch.store.backend import Backend
 
 
@@ -88,30 +88,31 @@ def check_all_equal(table: pa.Table, column: str, expected: str, what: str) -> N
                          hint="an upload holds the rows of one lab; split the file by lab")
 
 
-def split_in_upload_duplicates(isolates: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Keep the first row (lowest source_row) of each isolate_id; return (kept, the others)."""
-    ids = isolates["isolate_id"]
-    if pc.count_distinct(ids).as_py() == isolates.num_rows:
-        return isolates, isolates.schema.empty_table()
+def first_rows(backend: Backend, isolates: pa.Table) -> np.ndarray:
+    """Per isolate row: True for the first row (lowest source_row) of its isolate_id; a later
+    row with the same id is an in-upload duplicate and is not stored. Stages the upload's ids
+    as `incoming_isolate` for `already_stored`."""
+    backend.stage("incoming_isolate", isolates.select(["isolate_id"]))
+    first = np.ones(isolates.num_rows, dtype=bool)
+    repeated = backend.scalar("SELECT count(*) FROM (SELECT isolate_id FROM incoming_isolate "
+                              "GROUP BY isolate_id HAVING count(*) > 1) r")
+    if not repeated:  # the engine counts in parallel; readers number repeats, so this is usual
+        return first
     order = pc.sort_indices(isolates, [("isolate_id", "ascending"), ("source_row", "ascending")])
-    sorted_ids = ids.take(order)
+    sorted_ids = isolates["isolate_id"].take(order)
     previous = pa.concat_arrays([pa.nulls(1, pa.string()),
                                  sorted_ids.combine_chunks().slice(0, len(sorted_ids) - 1)])
     first_sorted = pc.fill_null(pc.not_equal(sorted_ids, previous), True).to_numpy(
         zero_copy_only=False)
-    first = np.empty(isolates.num_rows, dtype=bool)
     first[order.to_numpy()] = first_sorted
-    return isolates.filter(pa.array(first)), isolates.filter(pa.array(~first))
+    return first
 
 
-def already_stored(backend: Backend, lab_code: str, isolates: pa.Table) -> pa.Table:
-    """(isolate_id, upload_id) of this upload's isolates that an earlier upload stored."""
-    backend.stage("incoming_isolate", isolates.select(["isolate_id"]))
+def already_stored(backend: Backend, lab_code: str) -> pa.Table:
+    """(isolate_id, upload_id) of the staged `incoming_isolate` ids an earlier upload stored."""
     return backend.query(
-        "SELECT s.isolate_id, s.upload_id FROM isolate s "
-        "JOIN incoming_isolate n ON s.isolate_id = n.isolate_id WHERE s.lab_code = ?",
-        [lab_code],
-    )
+        "SELECT s.isolate_id, s.upload_id FROM isolate s WHERE s.lab_code = ? "
+        "AND s.isolate_id IN (SELECT isolate_id FROM incoming_isolate)", [lab_code])
 
 
 def duplicate_rows(upload_id: int, in_upload: pa.Table, stored: pa.Table,
@@ -129,40 +130,115 @@ def duplicate_rows(upload_id: int, in_upload: pa.Table, stored: pa.Table,
     ])
 
 
-def ast_to_store(ast: pa.Table, in_upload: pa.Table, stored_ids: pa.Array) -> pa.Table:
-    """AST rows minus those of isolates not stored.
+def isolate_positions(ast: pa.Table, isolates: pa.Table) -> np.ndarray:
+    """Per AST result, the row of `isolates` that holds its isolate; a StoreError when a result
+    names an isolate that is not in the upload.
 
-    A repeated isolate row brings its own AST rows (same source_row in a wide WHONET file):
-    those go with it. An isolate stored by an earlier upload keeps its earlier results.
+    A reader's AST_RESULT `isolate_id` is dictionary-encoded over the upload's own isolate_id
+    column (amrwatch.schemas), so its indices are the rows; any other table is matched by id.
     """
-    if len(stored_ids):
-        ast = ast.filter(pc.invert(pc.is_in(ast["isolate_id"], value_set=stored_ids)))
-    if in_upload.num_rows:
-        ast = ast.join(in_upload.select(["isolate_id", "source_row"]),
-                       ["isolate_id", "source_row"], join_type="left anti")
-    return ast
-
-
-def check_no_orphans(ast: pa.Table, isolates: pa.Table) -> None:
-    """Every AST result belongs to an isolate of the same upload."""
-    known = pc.is_in(ast["isolate_id"], value_set=isolates["isolate_id"])
-    orphans = ast.filter(pc.invert(known))
-    if orphans.num_rows:
+    ids = coded(ast["isolate_id"])
+    own = _one_chunk(isolates["isolate_id"])
+    if ids.dictionary.equals(own):
+        rows = np.arange(len(own), dtype=np.int64)
+    else:
+        rows = pc.fill_null(pc.index_in(ids.dictionary, value_set=own), -1).to_numpy()
+    rows = np.append(rows.astype(np.int64), -1)  # a null isolate_id takes the last slot: -1
+    positions = rows[pc.fill_null(ids.indices, len(rows) - 1).to_numpy()]
+    orphans = np.flatnonzero(positions < 0)
+    if len(orphans):
+        first = int(orphans[0])
         raise StoreError(
-            f"{orphans.num_rows:,} AST results name an isolate that is not in the upload",
-            {"isolate_id": orphans["isolate_id"][0].as_py(),
-             "source_row": orphans["source_row"][0].as_py()},
+            f"{len(orphans):,} AST results name an isolate that is not in the upload",
+            {"isolate_id": ast["isolate_id"][first].as_py(),
+             "source_row": ast["source_row"][first].as_py()},
             hint="drop AST results of rejected isolates before storing (reader bug)",
         )
+    return positions
 
 
-def with_store_keys(table: pa.Table, upload_id: int, first_ast_id: int | None = None) -> pa.Table:
-    """Prefix the store's own keys: upload_id, and consecutive ast_id for AST results."""
-    table = table.add_column(0, "upload_id", pa.array(np.full(table.num_rows, upload_id)))
-    if first_ast_id is not None:
-        ids = np.arange(first_ast_id, first_ast_id + table.num_rows, dtype=np.int64)
-        table = table.add_column(0, "ast_id", pa.array(ids))
-    return table
+def isolate_keys(isolates: pa.Table, first: np.ndarray, stored: np.ndarray,
+                 first_key: int) -> tuple[np.ndarray, np.ndarray]:
+    """The store keys of the rows written now (`stored`: first rows of ids not stored before),
+    consecutive from `first_key`; and per isolate row, the key its AST results go to: its id's
+    first row's key, or -1 where the isolate is not written now."""
+    written = first_key + np.arange(int(stored.sum()), dtype=np.int64)
+    keys = np.full(isolates.num_rows, -1, dtype=np.int64)
+    keys[stored] = written
+    if not first.all():  # repeated ids: each row's results follow the id's first row
+        ids = _one_chunk(isolates["isolate_id"])
+        first_of_id = np.flatnonzero(first)[pc.index_in(ids, value_set=ids.filter(first))
+                                            .to_numpy()]
+        keys = keys[first_of_id]
+    return written, keys
+
+
+def results_of_repeated_rows(ast: pa.Table, positions: np.ndarray, isolates: pa.Table,
+                             first: np.ndarray) -> np.ndarray:
+    """Per AST result: True when it was written on an in-upload duplicate isolate row (same
+    isolate_id and source_row); such results go with their row and are not stored."""
+    repeats = isolates.filter(pa.array(~first)).select(["isolate_id", "source_row"])
+    on_repeat = np.zeros(ast.num_rows, dtype=bool)
+    if repeats.num_rows == 0:
+        return on_repeat
+    repeated_id = pc.is_in(isolates["isolate_id"], value_set=repeats["isolate_id"]).to_numpy(
+        zero_copy_only=False)
+    candidates = np.flatnonzero(repeated_id[positions])
+    pairs = pa.table({
+        "isolate_id": _one_chunk(isolates["isolate_id"]).take(pa.array(positions[candidates])),
+        "source_row": ast["source_row"].take(pa.array(candidates)),
+        "result": pa.array(candidates),
+    })
+    hits = pairs.join(repeats, ["isolate_id", "source_row"], join_type="inner")["result"]
+    on_repeat[hits.to_numpy()] = True
+    return on_repeat
+
+
+#: The AST_RESULT columns of a reading: the test (drug, method, potency, guideline, column) and
+#: what the lab wrote. A 10 M-result WHONET upload has a few hundred distinct readings.
+READING_COLUMNS = ("antimicrobial_raw", "ab", "method", "potency", "lab_guideline",
+                   "source_column", "value_raw", "lab_sir")
+
+
+def ast_readings(ast: pa.Table) -> tuple[pa.Table, np.ndarray]:
+    """The distinct readings of the results (READING_COLUMNS, one row each, in order of first
+    use) and each result's reading number, found from the columns' dictionary indices without
+    comparing any text: the indices make one integer code per result, and the codes are
+    numbered by a hash of integers."""
+    columns = [coded(ast[name]) for name in READING_COLUMNS]
+    code = np.zeros(ast.num_rows, dtype=np.int64)
+    span = 1
+    for column in columns:
+        size = len(column.dictionary) + 1  # the last slot stands for null
+        if span * size >= 1 << 62:  # renumber the codes so far before the product overflows
+            code, span = _numbered(code)
+        code *= size
+        indices = column.indices
+        code += (pc.fill_null(indices, size - 1) if indices.null_count else indices).to_numpy()
+        span *= size
+    number, readings = _numbered(code)
+    # numbered in order of first use, so reading k first occurs before reading k + 1: the first
+    # row of each is where the running maximum of the numbers grows
+    grows = np.flatnonzero(np.diff(np.maximum.accumulate(number), prepend=-1) > 0)
+    take = pa.array(grows)
+    table = pa.table({name: column.take(take).cast(pa.string())
+                      for name, column in zip(READING_COLUMNS, columns, strict=True)})
+    return table, number
+
+
+def _numbered(code: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer codes -> numbers 0..k-1 in order of first appearance, and k."""
+    encoded = pc.dictionary_encode(pa.array(code))
+    return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
+
+
+def _one_chunk(column: pa.ChunkedArray) -> pa.Array:
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def constant(value: int, size: int) -> pa.Array:
+    """A store key repeated on every row (upload_id)."""
+    return pa.array(np.full(size, value, dtype=np.int64))
 
 
 def quality_score(report: dict[str, Any]) -> float | None:

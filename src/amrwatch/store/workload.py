@@ -33,14 +33,14 @@ def _codes() -> tuple[list[str], list[str]]:
 
 
 def _pick(rng: np.random.Generator, choices: list, n: int) -> pa.Array:
-    """n random strings from `choices`, via a dictionary array (fast, no per-row objects)."""
+    """n random strings from `choices` as a dictionary array (no per-row objects; a table built
+    with a schema decodes it where the schema says text)."""
     indices = pa.array(rng.integers(0, len(choices), n).astype(np.int32))
-    return pa.DictionaryArray.from_arrays(indices, pa.array(choices, pa.string())).cast(pa.string())
+    return pa.DictionaryArray.from_arrays(indices, pa.array(choices, pa.string()))
 
 
 def _repeat(value: str, n: int) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
-                                          pa.array([value])).cast(pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
 
 
 def upload_tables(n_isolates: int, seed: int = 1, lab_code: str = "LAB-BENCH",
@@ -74,7 +74,7 @@ def upload_tables(n_isolates: int, seed: int = 1, lab_code: str = "LAB-BENCH",
 
 def _ast_tables(rng: np.random.Generator, isolates: pa.Table, drugs: list[str]) -> pa.Table:
     n = isolates.num_rows * TESTS_PER_ISOLATE
-    owner = pa.array(np.repeat(np.arange(isolates.num_rows), TESTS_PER_ISOLATE))
+    owner = pa.array(np.repeat(np.arange(isolates.num_rows, dtype=np.int32), TESTS_PER_ISOLATE))
     # Consecutive drugs from a random start: an isolate is never tested twice with one drug.
     start = rng.integers(0, len(drugs), isolates.num_rows)
     drug_index = ((np.repeat(start, TESTS_PER_ISOLATE)
@@ -86,18 +86,18 @@ def _ast_tables(rng: np.random.Generator, isolates: pa.Table, drugs: list[str]) 
                      rng.integers(0, len(MIC_VALUES), n)).astype(np.int32)
     return pa.table({
         "lab_code": _repeat(isolates["lab_code"][0].as_py(), n) if n else pa.array([], pa.string()),
-        "isolate_id": isolates["isolate_id"].take(owner),
-        "antimicrobial_raw": pa.DictionaryArray.from_arrays(column_index, columns)
-        .cast(pa.string()),
+        # as a reader gives it: indices into the upload's own isolate_id column (schemas.py)
+        "isolate_id": pa.DictionaryArray.from_arrays(owner, isolates["isolate_id"].combine_chunks()),
+        "antimicrobial_raw": pa.DictionaryArray.from_arrays(column_index, columns),
         "ab": pa.DictionaryArray.from_arrays(pa.array(drug_index.astype(np.int32)),
-                                             pa.array(drugs))
-        .cast(pa.string()),
-        "method": pa.array(np.where(disk, "DISK", "MIC")),
-        "value_raw": pa.DictionaryArray.from_arrays(
-            pa.array(value), pa.array(MIC_VALUES + ZONES)).cast(pa.string()),
-        "potency": pc.if_else(pa.array(disk), "10", pa.scalar(None, pa.string())),
+                                             pa.array(drugs)),
+        "method": pa.DictionaryArray.from_arrays(pa.array(disk.astype(np.int32)),
+                                                 pa.array(["MIC", "DISK"])),
+        "value_raw": pa.DictionaryArray.from_arrays(pa.array(value), pa.array(MIC_VALUES + ZONES)),
+        "potency": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32), mask=~disk),
+                                                  pa.array(["10"])),
         "lab_sir": _pick(rng, ["S", "I", "R", None], n),
         "lab_guideline": _repeat("CLSI 2019", n),
         "source_row": isolates["source_row"].take(owner),
-        "source_column": pa.DictionaryArray.from_arrays(column_index, columns).cast(pa.string()),
+        "source_column": pa.DictionaryArray.from_arrays(column_index, columns),
     }, schema=AST_RESULT)

@@ -1,0 +1,3 @@
+-- amrwatch store, version 5 on DuckDB: no keys on ast_entry or ast_reading, for the reasons of
+-- version 2 (0002_keys.duckdb.sql); add_upload gives isolate_key, reading_key and ast_id
+-- itself, under the store's single-writer lock.
