@@ -46,8 +46,8 @@ def test_cells_are_trimmed_as_before_in_lf_and_crlf_files(newline):
 
 
 def test_untrimmed_file_is_read_unchanged():
-    text = "\n".join([HEADER, "P1|m|34|S1|2/1/2024|bl|eco|06|<=0.25|S|R",
-                      "P2|f|3|S2|2/1/2024|bl|E. coli|7||I|"]) + "\n"
+    text = (f"{HEADER}\nP1|m|34|S1|2/1/2024|bl|eco|06|<=0.25|S|R\n"
+            "P2|f|3|S2|2/1/2024|bl|E. coli|7||I|\n")
     got = read_delimited(text, "f.txt", Issues("f.txt")).table.drop_columns(["source_row"])
     assert got.to_pylist() == _expected(text)
 
@@ -72,7 +72,9 @@ def test_whonet_tests_columns_are_dictionary_encoded_with_the_same_texts():
                 "antimicrobial_raw": test["drug"], "coding": "whonet", "method": test["method"],
                 "potency": test["potency"], "guideline": test["guideline"],
                 "value": row[column], "lab_sir": None})
-    key = lambda r: (r["source_row"], r["source_column"])  # noqa: E731
+    def key(result):
+        return result["source_row"], result["source_column"]
+
     assert sorted(got, key=key) == sorted(expected, key=key)
 
 

@@ -41,8 +41,10 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None = None) -> Delimited:
-    """Parse delimited text; raise InputError for no header, duplicate columns or broken quoting."""
+def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None = None, *,
+                   data: bytes | None = None) -> Delimited:
+    """Parse delimited text; raise InputError for no header, duplicate columns or broken quoting.
+    `data`, when given, is exactly `text.encode("utf-8")` (the file, when it is UTF-8)."""
     end = text.find("\n")
     first_line = (text if end < 0 else text[:end]).rstrip("\r")
     delimiter = delimiter or sniff_delimiter(first_line)
@@ -56,9 +58,9 @@ def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None =
         skipped.append((row.number, row.text, row.actual_columns))
         return "skip"
 
-    # The body is parsed from one UTF-8 copy of the text, from just after the header line, so a
-    # large file is not copied once more as a Python string.
-    data = text.encode("utf-8")
+    # The body is parsed from one UTF-8 copy of the text (the file itself when it is UTF-8),
+    # from just after the header line, so a large file is not copied once more as a string.
+    data = text.encode("utf-8") if data is None else data
     start = len(data) if end < 0 else len(text[:end].encode("utf-8")) + 1
     # Quoted line breaks (a comment typed over two lines) need the slower multi-line parser.
     multiline = data.find(b'"', start) >= 0

@@ -71,7 +71,9 @@ class WhonetReader:
 
     def read(self, raw: bytes, options: ReadOptions, issues: Issues) -> RawUpload:
         decoded = decode(raw, options.file)
-        parsed = read_delimited(decoded.text, options.file, issues)
+        # A UTF-8 file's bytes are its text's UTF-8 (no BOM: that would be utf-8-sig).
+        utf8 = raw if decoded.encoding == "utf-8" else None
+        parsed = read_delimited(decoded.text, options.file, issues, data=utf8)
         fields, results, columns = self._classify(parsed.header, options.file)
         table = parsed.table
         unused = [c for c in parsed.header if c not in columns.values() and c not in results]
@@ -129,6 +131,7 @@ def melt(table: pa.Table, results: dict[str, dict]) -> pa.Table:
         dictionaries[key] = pa.array(distinct, pa.string())
         codes[key] = [None if v is None else distinct.index(v) for v in values]
     columns: dict[str, list[pa.Array]] = {name: [] for name in MELTED.names}
+    filled: dict[int, pa.Array] = {}  # one index array per code, sliced for every column
     for k, name in enumerate(names):
         cells = table.column(name)
         keep = pc.is_valid(cells)
@@ -138,15 +141,14 @@ def melt(table: pa.Table, results: dict[str, dict]) -> pa.Table:
         rows = table.column("source_row").filter(keep).chunks
         columns["isolate_row"] += rows
         columns["source_row"] += rows
-        filled: dict[int, pa.Array] = {}  # one index array per code, shared by the columns
         for key in CONSTANT:
             code = codes[key][k]
             if code is None:
                 indices = pa.nulls(n, pa.int32())
-            elif code not in filled:
-                indices = filled[code] = pa.array(np.full(n, code, np.int32))
             else:
-                indices = filled[code]
+                if code not in filled:
+                    filled[code] = pa.array(np.full(table.num_rows, code, np.int32))
+                indices = filled[code].slice(0, n)
             columns[key].append(pa.DictionaryArray.from_arrays(indices, dictionaries[key]))
         columns["value"] += cells.filter(keep).chunks
         columns["lab_sir"].append(pa.nulls(n, pa.string()))
