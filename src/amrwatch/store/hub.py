@@ -182,12 +182,11 @@ class Store:
             np.arange(first_reading, first_reading + readings.num_rows, dtype=np.int64)))
             .add_column(0, "upload_id", up.constant(upload_id, readings.num_rows)))
         first_ast = self._next("ast_id", "ast_entry")
-        reading_of_result += first_reading
         db.append("ast_entry", pa.table({
             "ast_id": pa.array(np.arange(first_ast, first_ast + ast.num_rows, dtype=np.int64)),
             "upload_id": up.constant(upload_id, ast.num_rows),
             "isolate_key": pa.array(result_keys),
-            "reading_key": pa.array(reading_of_result),
+            "reading_key": pa.array(np.add(reading_of_result, first_reading, dtype=np.int64)),
             "source_row": ast["source_row"]}))
         return outcome
 

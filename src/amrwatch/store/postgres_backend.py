@@ -35,6 +35,9 @@ SQL_TYPES = {
 COPY_BATCH_ROWS = 200_000
 # Quote every non-null value so that COPY reads an unquoted empty field as NULL and "" as ''.
 CSV_OUT = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+# A table without text (ast_entry: integer keys only) needs no quotes, and the server parses
+# its 10 M rows faster without them.
+CSV_NUMBERS = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
 
 class PostgresBackend(Backend):
@@ -100,12 +103,15 @@ class PostgresBackend(Backend):
 
     def append(self, table: str, data: pa.Table) -> None:
         columns = ", ".join(data.column_names)
+        text = any(pa.types.is_string(f.type) or pa.types.is_dictionary(f.type)
+                   or pa.types.is_large_string(f.type) for f in data.schema)
+        options = CSV_OUT if text else CSV_NUMBERS
         try:
             with (self.con.cursor() as cursor,
                   cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy):
                 for batch in data.to_batches(max_chunksize=COPY_BATCH_ROWS):
                     out = io.BytesIO()
-                    pacsv.write_csv(batch, out, write_options=CSV_OUT)
+                    pacsv.write_csv(batch, out, write_options=options)
                     copy.write(out.getbuffer())
         except psycopg.Error as error:
             raise self._failed(error, f"COPY {table}") from error

@@ -211,25 +211,25 @@ def ast_readings(ast: pa.Table) -> tuple[pa.Table, np.ndarray]:
     for column in columns:
         size = len(column.dictionary) + 1  # the last slot stands for null
         if span * size >= 1 << 62:  # renumber the codes so far before the product overflows
-            code, span = _numbered(code)
+            number, span = _numbered(code)
+            code = number.astype(np.int64)
         code *= size
         indices = column.indices
         code += (pc.fill_null(indices, size - 1) if indices.null_count else indices).to_numpy()
         span *= size
     number, readings = _numbered(code)
-    # numbered in order of first use, so reading k first occurs before reading k + 1: the first
-    # row of each is where the running maximum of the numbers grows
-    grows = np.flatnonzero(np.diff(np.maximum.accumulate(number), prepend=-1) > 0)
-    take = pa.array(grows)
+    first = np.full(readings, ast.num_rows, dtype=np.int64)
+    np.minimum.at(first, number, np.arange(ast.num_rows, dtype=np.int64))
+    take = pa.array(first)
     table = pa.table({name: column.take(take).cast(pa.string())
                       for name, column in zip(READING_COLUMNS, columns, strict=True)})
     return table, number
 
 
 def _numbered(code: np.ndarray) -> tuple[np.ndarray, int]:
-    """Integer codes -> numbers 0..k-1 in order of first appearance, and k."""
+    """Integer codes -> numbers 0..k-1 (int32) in order of first appearance, and k."""
     encoded = pc.dictionary_encode(pa.array(code))
-    return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
+    return encoded.indices.to_numpy(), len(encoded.dictionary)
 
 
 def _one_chunk(column: pa.ChunkedArray) -> pa.Array:
