@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, Self
 
@@ -163,20 +164,35 @@ class Store:
             ast, result_keys = ast.filter(pa.array(keep)), result_keys[keep]
         outcome = up.UploadOutcome(
             "stored", upload_id, lab_code, content_sha256, isolates.num_rows, new.num_rows,
-            len(positions), ast.num_rows,
-            up.duplicate_rows(upload_id, in_upload, stored, kept))
+            len(positions), ast.num_rows, up.duplicate_rows(upload_id, in_upload, stored, kept))
+        # Numbering the readings is Arrow and NumPy work that releases the GIL: it runs on the
+        # second core while the engine writes the isolates (docs/store.md, "Write speed").
+        with ThreadPoolExecutor(1) as worker:
+            readings = worker.submit(up.ast_readings, ast)
+            self._write_isolates(outcome, file_name, reader, report, new, keys)
+            self._write_results(upload_id, ast, result_keys, *readings.result())
+        return outcome
+
+    def _write_isolates(self, outcome: up.UploadOutcome, file_name: str | None, reader: str,
+                        report: dict[str, Any], new: pa.Table, keys: np.ndarray) -> None:
+        """The upload row, its new patients and isolates."""
+        db, upload_id, lab_code = self.backend, outcome.upload_id, outcome.lab_code
         db.execute(
             "INSERT INTO upload (upload_id, lab_code, file_name, content_sha256, reader, "
             "received_at, isolates_received, isolates_stored, duplicate_isolates, ast_received, "
             "ast_stored, quality_score, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [upload_id, lab_code, file_name, content_sha256, reader, up.now(),
+            [upload_id, lab_code, file_name, outcome.content_sha256, reader, up.now(),
              outcome.isolates_received, outcome.isolates_stored, outcome.duplicate_isolates,
              outcome.ast_received, outcome.ast_stored,
              up.quality_score(report), up.report_json(report)])
         self._add_patients(lab_code, upload_id, new)
         db.append("isolate", new.add_column(0, "isolate_key", pa.array(keys))
                   .add_column(0, "upload_id", up.constant(upload_id, new.num_rows)))
-        readings, reading_of_result = up.ast_readings(ast)
+
+    def _write_results(self, upload_id: int, ast: pa.Table, result_keys: np.ndarray,
+                       readings: pa.Table, reading_of_result: np.ndarray) -> None:
+        """The upload's readings and one integer row per AST result."""
+        db = self.backend
         first_reading = self._next("reading_key", "ast_reading")
         db.append("ast_reading", readings.add_column(0, "reading_key", pa.array(
             np.arange(first_reading, first_reading + readings.num_rows, dtype=np.int64)))
@@ -188,7 +204,6 @@ class Store:
             "isolate_key": pa.array(result_keys),
             "reading_key": pa.array(np.add(reading_of_result, first_reading, dtype=np.int64)),
             "source_row": ast["source_row"]}))
-        return outcome
 
     def _next(self, key: str, table: str) -> int:
         """The next free value of a store key (writers hold the upload lock)."""
