@@ -11,6 +11,7 @@ Names, birth dates and comments never leave this module; the patient id leaves a
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,6 +65,15 @@ class Frame:
 def build_isolates(raw: RawUpload, ctx: Context, issues: Issues) -> pa.Table:
     """Validated, pseudonymised isolates of the accepted rows (schema ISOLATE)."""
     frame = _with_defaults(Frame(raw), ctx)
+    # The pseudonyms (half a million HMACs in DuckDB, outside the GIL) are made in a second
+    # thread while this one checks the rest.
+    with ThreadPoolExecutor(1) as pool:
+        keys = pool.submit(pseudonymise, frame["patient_id"], ctx.key)
+        return _build(raw, frame, keys, ctx, issues)
+
+
+def _build(raw: RawUpload, frame: Frame, keys: Future, ctx: Context,
+           issues: Issues) -> pa.Table:
     _report_identifiers(frame, issues)
     rows = frame["source_row"]
     order = ctx.date_order or raw.date_order or infer_order(
@@ -74,7 +84,7 @@ def build_isolates(raw: RawUpload, ctx: Context, issues: Issues) -> pa.Table:
     columns = {
         "lab_code": pa.repeat(pa.scalar(ctx.lab_code), len(rows)),
         "country": pa.repeat(pa.scalar(ctx.country), len(rows)),
-        "patient_key": _patient_keys(frame, ctx, issues),
+        "patient_key": _patient_keys(frame, keys, issues),
         "specimen_date": specimen_date,
         **_specimen(frame, ctx, issues),
         "origin": _origin(frame, specimen_date, order, ctx, issues),
@@ -145,11 +155,11 @@ def _missing(frame: Frame, name: str, issues: Issues) -> pa.Array:
     return empty.combine_chunks()
 
 
-def _patient_keys(frame: Frame, ctx: Context, issues: Issues) -> pa.Array:
+def _patient_keys(frame: Frame, keys: Future, issues: Issues) -> pa.Array:
     ids = frame["patient_id"]
     issues.add_many("missing_patient_id", frame["source_row"].filter(pc.is_null(ids)),
                     frame.where("patient_id"), None)
-    return pseudonymise(ids, ctx.key)
+    return keys.result()
 
 
 def _coded(frame: Frame, name: str, ctx: Context, issues: Issues) -> pa.Array:
