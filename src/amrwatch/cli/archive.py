@@ -13,12 +13,14 @@ archive_app = typer.Typer(
 console = Console()
 
 MASTER = typer.Option("local[*]", help="Spark master: local[*] on this machine, or a cluster URL.")
+InterpretSourceArg = typer.Argument(..., help="Parquet folder of AST rows (organism, antimicrobial, method, value, …).")
+InterpretTargetArg = typer.Argument(..., help="Parquet folder to write, with sir, reason, breakpoint_id, guideline added.")
 
 
 @archive_app.command("interpret")
 def interpret_command(
-    source: Path = typer.Argument(..., help="Parquet folder of AST rows (organism, antimicrobial, method, value, …)."),
-    target: Path = typer.Argument(..., help="Parquet folder to write, with sir, reason, breakpoint_id, guideline added."),
+    source: Path = InterpretSourceArg,
+    target: Path = InterpretTargetArg,
     guideline: str = typer.Option("EUCAST 2025", help='Guideline version, e.g. "CLSI 2024".'),
     policy: str = typer.Option("default", help="Interpretation policy (see docs/interpretation.md)."),
     capped_mic_handling: str = typer.Option("standard", help="none, conservative, standard or lenient."),
@@ -32,10 +34,14 @@ def interpret_command(
     console.print(f"Interpreted {rows:,} AST rows under {guideline}; written to {target}")
 
 
+ResistanceSourceArg = typer.Argument(..., help="Interpreted Parquet folder (from `archive interpret`).")
+ResistanceTargetArg = typer.Argument(..., help="Parquet folder for the counts.")
+
+
 @archive_app.command("resistance")
 def resistance_command(
-    source: Path = typer.Argument(..., help="Interpreted Parquet folder (from `archive interpret`)."),
-    target: Path = typer.Argument(..., help="Parquet folder for the counts."),
+    source: Path = ResistanceSourceArg,
+    target: Path = ResistanceTargetArg,
     by: str = typer.Option("country", help="Comma-separated columns to count by, e.g. country,year."),
     master: str = MASTER,
 ) -> None:

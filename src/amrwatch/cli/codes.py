@@ -22,13 +22,17 @@ def _sureness(row: dict, code: str) -> str:
     return "[yellow]check[/]" if row["uncertain"] else "[green]sure[/]"
 
 
+TermsArg = typer.Argument(..., help="Names or codes, e.g. \"E. coli\" eco B_ESCHR_COLI 112283007")
+ResolveMappingOption = typer.Option(None, help="Your lab's mapping file (columns term, maps_to).")
+
+
 @codes_app.command("resolve")
 def resolve(
-    terms: list[str] = typer.Argument(..., help="Names or codes, e.g. \"E. coli\" eco B_ESCHR_COLI 112283007"),
+    terms: list[str] = TermsArg,
     antimicrobial: bool = typer.Option(False, "--antimicrobial", "-a",
                                        help="The terms are antimicrobials, not organisms."),
     coding: str = typer.Option("auto", help="For antimicrobials: auto, whonet or amr (STR, SUD, ROX differ)."),
-    mapping: Path = typer.Option(None, help="Your lab's mapping file (columns term, maps_to)."),
+    mapping: Path = ResolveMappingOption,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Show what each term becomes, and how sure the match is."""
@@ -55,19 +59,25 @@ def resolve(
     console.print(view)
 
 
+ReviewFileArg = typer.Argument(..., help="A TSV, CSV or Parquet file of isolates.")
+ReviewColumnOption = typer.Option(None, "--column", "-c", help="Column to review (repeatable). "
+                                  "Default: the organism column, found by its header.")
+ReviewMappingOption = typer.Option(None, help="Your lab's mapping file (columns term, maps_to): "
+                                   "mapped terms are no longer listed.")
+TemplateOption = typer.Option(None, help="Also write the terms to this TSV/CSV with an empty "
+                              "maps_to column, to fill in and pass back as --mapping.")
+
+
 @codes_app.command("review")
 def review_command(
-    file: Path = typer.Argument(..., help="A TSV, CSV or Parquet file of isolates."),
-    column: list[str] = typer.Option(None, "--column", "-c", help="Column to review (repeatable). "
-                                     "Default: the organism column, found by its header."),
+    file: Path = ReviewFileArg,
+    column: list[str] = ReviewColumnOption,
     antimicrobial: bool = typer.Option(False, "--antimicrobial", "-a",
                                        help="The column holds antimicrobials."),
     headers: bool = typer.Option(False, "--headers", help="Review the column NAMES as antimicrobials "
                                  "(WHONET-style exports with one column per test, e.g. AMP_ND10)."),
-    mapping: Path = typer.Option(None, help="Your lab's mapping file (columns term, maps_to): "
-                                 "mapped terms are no longer listed."),
-    template: Path = typer.Option(None, help="Also write the terms to this TSV/CSV with an empty "
-                                  "maps_to column, to fill in and pass back as --mapping."),
+    mapping: Path = ReviewMappingOption,
+    template: Path = TemplateOption,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     limit: int = typer.Option(50, help="Show at most this many terms per column."),
 ) -> None:
@@ -114,10 +124,14 @@ def _print_review(file: Path, column: str, rows: list[dict]) -> None:
     console.print("Write a mapping for these terms, or correct them at the source.")
 
 
+WhonetFolderOption = typer.Option(None, help="Imported WHONET folder (default: $AMRWATCH_HOME/whonet).")
+ConcordanceOutOption = typer.Option(None, help="Write the Markdown report here (default: print a summary).")
+
+
 @codes_app.command("whonet-concordance")
 def whonet_concordance(
-    whonet: Path = typer.Option(None, help="Imported WHONET folder (default: $AMRWATCH_HOME/whonet)."),
-    out: Path = typer.Option(None, help="Write the Markdown report here (default: print a summary)."),
+    whonet: Path = WhonetFolderOption,
+    out: Path = ConcordanceOutOption,
 ) -> None:
     """Check WHONET's current organism codes against the AMR tables; list every exception."""
     from amrwatch.codes.whonet_map import concordance_markdown, concordance_report

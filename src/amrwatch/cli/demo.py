@@ -179,8 +179,11 @@ def _users(store_path: Path) -> list[dict]:
         return demo_users(store)
 
 
+DemoOutOption = typer.Option(Path("demo-output"), help="Folder for the demo data, store and report.")
+
+
 def demo(
-    out: Path = typer.Option(Path("demo-output"), help="Folder for the demo data, store and report."),
+    out: Path = DemoOutOption,
     isolates: int = typer.Option(10_000, help="Number of synthetic isolates to generate."),
     seed: int = typer.Option(2026, help="Random seed; the same seed gives the same files."),
     serve: bool = typer.Option(False, "--serve", help="Start the dashboard at the end."),

@@ -17,13 +17,18 @@ console = Console()
 ALGORITHMS = ("farrington", "ears-c1", "ears-c2", "ears-c3", "cusum")
 
 
+SeriesArg = typer.Argument(..., help="Weekly counts: series_id, week_index, observed [, population].")
+SeriesOutOption = typer.Option(..., "-o", "--out", help="Where to write the series with expected, upperbound, alarm.")
+AberrationSignalsOption = typer.Option(None, help="Also write one signal per run of alarm weeks here (.csv or .parquet).")
+
+
 @detect_app.command("aberrations")
 def aberrations(
-    series: Path = typer.Argument(..., help="Weekly counts: series_id, week_index, observed [, population]."),
-    out: Path = typer.Option(..., "-o", "--out", help="Where to write the series with expected, upperbound, alarm."),
+    series: Path = SeriesArg,
+    out: Path = SeriesOutOption,
     algorithm: str = typer.Option("farrington", "--algorithm", "-a", help="farrington | ears-c1 | ears-c2 | ears-c3 | cusum."),
     monitor_from: int = typer.Option(None, help="First week_index to monitor (default: as soon as the algorithm has enough history)."),
-    signals: Path = typer.Option(None, help="Also write one signal per run of alarm weeks here (.csv or .parquet)."),
+    signals: Path = AberrationSignalsOption,
     population_offset: bool = typer.Option(
         None, "--population-offset/--no-population-offset",
         help="Farrington: model counts per population (log offset). Default: when a population column is given."),
@@ -61,18 +66,24 @@ def _report_series(result, algorithm: str, out: Path) -> None:
                       "to give any bound; their rows have empty expected/upperbound/alarm.[/]")
 
 
+CasesArg = typer.Argument(..., help="One row per case: lab_code, specimen_date [, grouping columns].")
+ScanLabsOption = typer.Option(..., "--labs", help="Lab registry with lab_code, latitude, longitude [, country].")
+ClustersOutOption = typer.Option(..., "-o", "--out", help="Where to write the clusters.")
+ClusterSignalsOption = typer.Option(None, help="Also write one signal per cluster above the recurrence threshold (.csv or .parquet).")
+
+
 @detect_app.command("scan")
 def scan_command(
-    cases: Path = typer.Argument(..., help="One row per case: lab_code, specimen_date [, grouping columns]."),
-    labs: Path = typer.Option(..., "--labs", help="Lab registry with lab_code, latitude, longitude [, country]."),
-    out: Path = typer.Option(..., "-o", "--out", help="Where to write the clusters."),
+    cases: Path = CasesArg,
+    labs: Path = ScanLabsOption,
+    out: Path = ClustersOutOption,
     by: str = typer.Option(None, help="Comma-separated columns to scan separately, e.g. mo,phenotype."),
     end: str = typer.Option(None, help="Last day of the study period, YYYY-MM-DD (default: last case)."),
     max_window_days: int = typer.Option(60, help="Longest cluster duration in days."),
     study_days: int = typer.Option(365, help="Days of data in the study period (baseline + window)."),
     max_labs: int = typer.Option(20, help="Most labs in one cluster (a lab and its nearest labs)."),
     replications: int = typer.Option(999, help="Monte Carlo replications for the p-value."),
-    signals: Path = typer.Option(None, help="Also write one signal per cluster above the recurrence threshold (.csv or .parquet)."),
+    signals: Path = ClusterSignalsOption,
 ) -> None:
     """Find space-time clusters ending today (Kulldorff's space-time permutation scan)."""
     from amrwatch.detect.runner import scan_groups
@@ -111,11 +122,16 @@ def _date(text: str | None):
         raise InputError("Not a date", {"option": "--end", "value": text}, hint="write YYYY-MM-DD") from error
 
 
+ResultsArg = typer.Argument(..., help="Interpreted results: country, lab_code, isolate_id, specimen_date, mo, ab, sir.")
+RulesOutOption = typer.Option(..., "-o", "--out", help="Where to write the signals (.csv or .parquet: evidence is JSON).")
+RulesOption = typer.Option(None, help="Rule file (default: the packaged rules.yaml).")
+
+
 @detect_app.command("rules")
 def rules_command(
-    results: Path = typer.Argument(..., help="Interpreted results: country, lab_code, isolate_id, specimen_date, mo, ab, sir."),
-    out: Path = typer.Option(..., "-o", "--out", help="Where to write the signals (.csv or .parquet: evidence is JSON)."),
-    rules: Path = typer.Option(None, help="Rule file (default: the packaged rules.yaml)."),
+    results: Path = ResultsArg,
+    out: Path = RulesOutOption,
+    rules: Path = RulesOption,
     language: str = typer.Option("en", help="Language of the summary: es, pt, en, fr."),
 ) -> None:
     """First occurrences (CRE, VRSA, colistin-R, Candida auris, PDR), EUCAST exceptional
@@ -163,14 +179,19 @@ def register(app: typer.Typer) -> None:
     app.add_typer(detect_app, name="detect")
 
 
+RunLabsOption = typer.Option(..., "--labs", help="Lab registry with lab_code, country, latitude/longitude (or lat/lon).")
+RunOutOption = typer.Option(..., "-o", "--out", help="Where to write the signals (.csv or .parquet).")
+KnownOption = typer.Option(None, help="Signals already stored: continuing clusters keep their ids and only new ids are written.")
+
+
 @detect_app.command("run")
 def run_command(
-    labs: Path = typer.Option(..., "--labs", help="Lab registry with lab_code, country, latitude/longitude (or lat/lon)."),
-    out: Path = typer.Option(..., "-o", "--out", help="Where to write the signals (.csv or .parquet)."),
+    labs: Path = RunLabsOption,
+    out: Path = RunOutOption,
     db: str = typer.Option(None, "--db", help="Store (DuckDB file or postgresql:// URL); default $AMRWATCH_DB."),
     guideline: str = typer.Option(None, help="Interpretations to use (default: the latest computed)."),
-    known: Path = typer.Option(None, help="Signals already stored: continuing clusters keep their ids and only new ids are written."),
-    rules: Path = typer.Option(None, help="Rule file (default: the packaged rules.yaml)."),
+    known: Path = KnownOption,
+    rules: Path = RulesOption,
 ) -> None:
     """Run every detector over the stored data, as after each upload: rules, weekly aberrations
     per country and phenotype, and the regional space-time scan per phenotype."""

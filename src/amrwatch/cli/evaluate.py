@@ -18,14 +18,18 @@ evaluate_app = typer.Typer(help="Score amrwatch against the seeded events of a s
 console = Console()
 
 
+DataOption = typer.Option(Path("demo-output/data"), help="Folder written by `amrwatch synth` (labs.tsv, ground_truth.json).")
+SignalsOutOption = typer.Option(None, "-o", "--out", help="Also write every replayed signal here (.csv or .parquet).")
+
+
 @evaluate_app.command("detection")
 def detection(
-    data: Path = typer.Option(Path("demo-output/data"), help="Folder written by `amrwatch synth` (labs.tsv, ground_truth.json)."),
+    data: Path = DataOption,
     db: str = typer.Option("demo-output/amrwatch.duckdb", "--db", help="Store holding that dataset, ingested and interpreted."),
     guideline: str = typer.Option(None, help="Interpretations to use (default: the latest computed)."),
     every_days: int = typer.Option(7, help="Replay the scan every this many days."),
     replications: int = typer.Option(199, help="Scan replications per run (enough for RI ≥ 365 days with weekly runs)."),
-    out: Path = typer.Option(None, "-o", "--out", help="Also write every replayed signal here (.csv or .parquet)."),
+    out: Path = SignalsOutOption,
 ) -> None:
     """Per seeded event: detected or not, when, by what; false alerts per country and month."""
     from amrwatch.detect.evaluate import evaluate

@@ -13,14 +13,20 @@ from amrwatch.cli.bench import bench_app
 console = Console()
 FORMATS = "whonet|csv|excel|fhir|hl7"
 
+ExportArg = typer.Argument(..., help="The lab's export: WHONET, CSV/Excel, FHIR JSON, HL7.")
+IngestMappingOption = typer.Option(None, "--mapping", help="YAML mapping of a LIS CSV/Excel file.")
+IngestKeyFileOption = typer.Option(None, "--key-file", help="The lab's pseudonymisation key "
+                                   "(default: $AMRWATCH_HOME/keys/<lab>.key, created if absent).")
+ReportDirOption = typer.Option(Path("amrwatch-reports"), "--report-dir",
+                               help="Folder for the JSON and HTML reports.")
+
 
 def ingest(
-    file: Path = typer.Argument(..., help="The lab's export: WHONET, CSV/Excel, FHIR JSON, HL7."),
+    file: Path = ExportArg,
     lab: str = typer.Option(..., "--lab", help="Laboratory code, e.g. AR-001."),
     country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-3 code, e.g. ARG."),
     format: str | None = typer.Option(None, "--format", help=f"{FORMATS} (default: recognised)."),
-    mapping: Path | None = typer.Option(None, "--mapping",
-                                        help="YAML mapping of a LIS CSV/Excel file."),
+    mapping: Path | None = IngestMappingOption,
     db: str | None = typer.Option(None, "--db", help="Store: DuckDB file or postgresql:// URL "
                            "(default: $AMRWATCH_DB, else amrwatch.duckdb here)."),
     date_order: str | None = typer.Option(None, "--date-order", help="dmy, mdy or ymd (default: "
@@ -30,10 +36,8 @@ def ingest(
     interpret: str | None = typer.Option(None, "--interpret", help='Also interpret the new results '
                                   'under this guideline, e.g. "EUCAST 2025" (they are always '
                                   'interpreted under the guidelines the store already keeps).'),
-    key_file: Path | None = typer.Option(None, "--key-file", help="The lab's pseudonymisation key "
-                                  "(default: $AMRWATCH_HOME/keys/<lab>.key, created if absent)."),
-    report_dir: Path = typer.Option(Path("amrwatch-reports"), "--report-dir",
-                                    help="Folder for the JSON and HTML reports."),
+    key_file: Path | None = IngestKeyFileOption,
+    report_dir: Path = ReportDirOption,
     strict: bool = typer.Option(False, "--strict", help="Refuse a file that still carries "
                                 "names, birth dates or raw patient ids."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; store nothing."),
@@ -140,12 +144,18 @@ def _report_rejected_file(file: Path, lab: str, country: str, error, report_dir:
     write_reports(report, issues.table(), report_dir)
 
 
+IdentifiedExportArg = typer.Argument(..., help="WHONET export or LIS CSV with patient identifiers.")
+SecretKeyFileOption = typer.Option(..., "--key-file", help="The lab's secret key (created if "
+                                   "absent; keep it at the lab and back it up).")
+PseudonymisedOutOption = typer.Option(..., "-o", "--out", help="Where to write the pseudonymised copy.")
+PseudonymiseMappingOption = typer.Option(None, "--mapping", help="YAML mapping of a LIS file.")
+
+
 def pseudonymise(
-    file: Path = typer.Argument(..., help="WHONET export or LIS CSV with patient identifiers."),
-    key_file: Path = typer.Option(..., "--key-file", help="The lab's secret key (created if "
-                                  "absent; keep it at the lab and back it up)."),
-    out: Path = typer.Option(..., "-o", "--out", help="Where to write the pseudonymised copy."),
-    mapping: Path | None = typer.Option(None, "--mapping", help="YAML mapping of a LIS file."),
+    file: Path = IdentifiedExportArg,
+    key_file: Path = SecretKeyFileOption,
+    out: Path = PseudonymisedOutOption,
+    mapping: Path | None = PseudonymiseMappingOption,
     date_order: str | None = typer.Option(None, "--date-order", help="dmy, mdy or ymd."),
 ) -> None:
     """Run at the lab: replace patient ids by keyed pseudonyms, drop names, birth dates and

@@ -14,6 +14,7 @@ import sys
 
 import typer
 from rich.console import Console
+from typer.models import CommandInfo, TyperInfo
 
 import amrwatch
 from amrwatch.errors import AmrwatchError
@@ -76,7 +77,7 @@ PANELS = {
 def _arrange_help_panels() -> None:
     panel_of = {name: panel for panel, names in PANELS.items() for name in names}
     order = {name: i for i, name in enumerate(panel_of)}
-    entries = [*app.registered_commands, *app.registered_groups]
+    entries: list[CommandInfo | TyperInfo] = [*app.registered_commands, *app.registered_groups]
     for entry in entries:
         entry.rich_help_panel = panel_of.get(entry.name or "", "Tools")
     app.registered_commands.sort(key=lambda c: order.get(c.name or "", len(order)))
@@ -102,7 +103,7 @@ def run() -> None:
     except KeyboardInterrupt:
         err_console.print("Interrupted; nothing was half-written.")
         sys.exit(130)
-    except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+    except Exception as error:  # the last line of defence against tracebacks
         import click
 
         if isinstance(error, click.exceptions.ClickException):

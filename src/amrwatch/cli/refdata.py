@@ -29,14 +29,18 @@ def show() -> None:
     console.print(view)
 
 
+TsvSourceOption = typer.Option(
+    Path("../shared/refdata/amr-r"), help="Folder with the AMR R package TSV exports."
+)
+BuildOutOption = typer.Option(
+    None, help="Output folder (default: the package's own amr_r folder)."
+)
+
+
 @refdata_app.command("build")
 def build_command(
-    source: Path = typer.Option(
-        Path("../shared/refdata/amr-r"), help="Folder with the AMR R package TSV exports."
-    ),
-    out: Path = typer.Option(
-        None, help="Output folder (default: the package's own amr_r folder)."
-    ),
+    source: Path = TsvSourceOption,
+    out: Path = BuildOutOption,
 ) -> None:
     """Rebuild the vendored AMR tables (zstd Parquet + MANIFEST.json) from their TSV exports."""
     from amrwatch.refdata import AMR_R_DIR
@@ -50,11 +54,15 @@ def register(app: typer.Typer) -> None:
     app.add_typer(refdata_app, name="refdata")
 
 
+WhonetFolderArg = typer.Argument(..., help="Your WHONET AMRIE folder (Organisms.txt, Breakpoints.txt, ...).")
+ImportToOption = typer.Option(None, "--to", help="Where to store the import "
+                              "(default: $AMRWATCH_HOME/whonet, AMRWATCH_HOME = ~/.local/share/amrwatch).")
+
+
 @refdata_app.command("import-whonet")
 def import_whonet_command(
-    folder: Path = typer.Argument(..., help="Your WHONET AMRIE folder (Organisms.txt, Breakpoints.txt, ...)."),
-    to: Path = typer.Option(None, "--to", help="Where to store the import "
-                            "(default: $AMRWATCH_HOME/whonet, AMRWATCH_HOME = ~/.local/share/amrwatch)."),
+    folder: Path = WhonetFolderArg,
+    to: Path = ImportToOption,
 ) -> None:
     """Import your own copy of the WHONET tables, so WHONET codes and breakpoints can be used.
 

@@ -29,12 +29,15 @@ def run_generator(out: Path, isolates: int, seed: int, mess: float, chunk_size: 
                         progress=lambda done: bar.advance(task, done))
 
 
+SynthOutOption = typer.Option(Path("synthetic-data"), help="Output folder.")
+
+
 @synth_app.callback()
 def synth(
     ctx: typer.Context,
     isolates: int = typer.Option(20_000, help="Number of isolates (up to 10,000,000)."),
     seed: int = typer.Option(2026, help="Random seed; the same seed gives byte-identical files."),
-    out: Path = typer.Option(Path("synthetic-data"), help="Output folder."),
+    out: Path = SynthOutOption,
     mess: float = typer.Option(0.01, help="Rate of messy values (duplicates, typos, blanks)."),
     chunk_size: int = typer.Option(250_000, help="Isolates per chunk (memory stays flat)."),
 ) -> None:
@@ -47,8 +50,11 @@ def synth(
     console.print(f"Seeded events and their isolates: {out / 'ground_truth.json'}")
 
 
+SynthFolderArg = typer.Argument(..., help="A folder written by `amrwatch synth`.")
+
+
 @synth_app.command("summary")
-def summary(folder: Path = typer.Argument(..., help="A folder written by `amrwatch synth`.")) -> None:
+def summary(folder: Path = SynthFolderArg) -> None:
     """Per-country isolate counts and %R for GLASS combinations, next to the published bands."""
     from amrwatch.synth.summary import country_counts, glass_resistance
 
@@ -67,10 +73,13 @@ def summary(folder: Path = typer.Argument(..., help="A folder written by `amrwat
     console.print(view)
 
 
+ScratchOutOption = typer.Option(Path("/tmp/amrwatch-bench-synth"), help="Scratch output folder.")
+
+
 @bench_app.command("synth")
 def bench_synth(
     isolates: int = typer.Option(1_000_000, help="Isolates to generate."),
-    out: Path = typer.Option(Path("/tmp/amrwatch-bench-synth"), help="Scratch output folder."),
+    out: Path = ScratchOutOption,
 ) -> None:
     """Time and peak memory of generating N isolates (target: 1,000,000 in < 2 min, < 2 GB)."""
     from amrwatch.synth.generator import generate
