@@ -98,6 +98,22 @@ def test_unacknowledged_alerts_escalate_after_their_deadline_only(store):
     assert transition(store, AURIS, "acknowledge", "ana", "administrator")["status"] == "acknowledged"
 
 
+def test_an_overdue_alert_escalates_even_if_the_routing_no_longer_gives_a_deadline(store):
+    import copy
+    import dataclasses
+
+    from amrwatch.alert import load_routing
+
+    packaged = load_routing()
+    data = copy.deepcopy(packaged.data)
+    del data["escalation"]["acknowledge_within_hours"]["critical"]
+    routing = dataclasses.replace(packaged, data=data)
+    assert routing.escalate_after("critical") is None
+    assert escalate_overdue(store, routing, now=T0 + dt.timedelta(hours=1)) == [AURIS]
+    # The note gives the deadline the alert was raised with (critical: 1 h).
+    assert alert_detail(store, AURIS)["events"][-1]["note"].startswith("not acknowledged within 1 h")
+
+
 def test_high_alert_escalates_after_four_hours(store):
     assert escalate_overdue(store, now=T0 + dt.timedelta(hours=3, minutes=59)) == [AURIS]
     assert escalate_overdue(store, now=T0 + dt.timedelta(hours=4)) == [CLUSTER]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "interpret", "resolve_organisms", "resolve_antimicrobials"]
+__all__ = ["__version__", "interpret", "resolve_antimicrobials", "resolve_organisms"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from amrwatch.codes import resolve_antimicrobials, resolve_organisms

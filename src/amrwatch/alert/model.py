@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 from amrwatch.alert.routing import Routing, Target
@@ -90,7 +91,8 @@ def without_isolates(evidence: dict[str, Any]) -> dict[str, Any]:
     return {**rest, "isolate_count": len(evidence["isolates"] or []), "isolates_withheld": True}
 
 
-def private_to(signal: dict[str, Any], target: Target, aggregate_countries: set[str]) -> bool:
+def private_to(signal: dict[str, Any], target: Target,
+               aggregate_countries: AbstractSet[str]) -> bool:
     """Whether isolate rows must stay out of a message: the event's country shares only
     aggregates and the recipient is not that country's own contact (`name:ISO3`)."""
     countries = set(countries_of(signal)) & aggregate_countries
@@ -99,7 +101,7 @@ def private_to(signal: dict[str, Any], target: Target, aggregate_countries: set[
 
 def payload(alert_id: int, signal: dict[str, Any], event: str, target: Target,
             ruleset: RuleSet, routing: Routing,
-            aggregate_countries: set[str] = frozenset()) -> dict[str, Any]:
+            aggregate_countries: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     """The message about one alert event for one target: subject and text in the target's
     language, plus the alert's data (for webhooks) and a link to the inbox. Isolate rows of a
     country that shares only aggregates go to that country's own contacts only."""

@@ -127,14 +127,19 @@ def escalate_overdue(store: Store, routing: Routing | None = None, ruleset: Rule
                      now: dt.datetime | None = None) -> list[int]:
     """Escalate every alert still `new` after its deadline; return their ids."""
     routing, now = routing or load_routing(), now or now_utc()
-    escalated = []
+    escalated: list[int] = []
     with store.transaction():
         lock_alerts(store)
         overdue = store.query(f"{ALERT_SIGNAL_SQL} WHERE a.status = 'new' AND a.escalate_at <= ? "
                               "ORDER BY a.alert_id", [now]).to_pylist()
-        ruleset = ruleset or (rule_set() if overdue else None)
+        if not overdue:
+            return escalated
+        ruleset = ruleset or rule_set()  # loaded only when there is something to escalate
         for alert in overdue:
-            hours = routing.escalate_after(alert["severity"]).total_seconds() / 3600
+            wait = routing.escalate_after(alert["severity"])
+            if wait is None:  # routing changed since the alert was raised: the deadline it was given
+                wait = alert["escalate_at"] - alert["raised_at"]
+            hours = wait.total_seconds() / 3600
             note = f"not acknowledged within {hours:g} h (escalation.acknowledge_within_hours)"
             _move(store, alert, "escalate", "escalated", SYSTEM_ACTOR, None, note, now)
             _notify_escalation(store, alert, routing, ruleset, now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal, overload
 
 import duckdb
 import pyarrow as pa
@@ -43,7 +44,16 @@ class Roles:
     organism: str
 
 
+@overload
+def find_column(table: pa.Table, role: str, given: str | None,
+                required: Literal[True] = True) -> str: ...
+@overload
+def find_column(table: pa.Table, role: str, given: str | None, required: bool) -> str | None: ...
 def find_column(table: pa.Table, role: str, given: str | None, required: bool = True) -> str | None:
+    """The `role` column: `given` if the table has it, else the first usual spelling present.
+
+    When none is present: InputError if `required` (so a required column is never None),
+    else None."""
     names = table.column_names
     if given is not None and given in names:
         return given

@@ -12,6 +12,7 @@ a file the platform reads blanks of as 0 (glass.md §1.7) and is not run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def _common_checks(con, file: str, sub: Submission) -> list[dict]:
                     country=sub.country))
 
 
-def _count_checks(con, file: str, columns: list[str]) -> list[dict]:
+def _count_checks(con, file: str, columns: Sequence[str]) -> list[dict]:
     """N1: counts must be whole numbers >= 0 (blank is read as 0 by the platform)."""
     message = glass_codes.spec()["messages"]["N1"]
     found = []
