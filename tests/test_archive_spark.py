@@ -57,8 +57,9 @@ def test_spark_counts_equal_a_direct_count(session, interpreted, tmp_path) -> No
     from amrwatch.archive.spark import resistance_counts
 
     counts = resistance_counts(session, interpreted[0], tmp_path / "counts", ["country"])
-    rows = pq.read_table(interpreted[0])
-    expected = duckdb.sql(
+    con = duckdb.connect()
+    con.register("rows", pq.read_table(interpreted[0]))
+    expected = con.sql(
         "SELECT country, antimicrobial, count(*) AS n, "
         "count(*) FILTER (WHERE sir = 'R') AS r FROM rows "
         "WHERE sir IN ('S','SDD','I','R','NS') GROUP BY ALL ORDER BY ALL").fetchall()

@@ -9,8 +9,10 @@ import amrwatch
 
 
 def amrwatch_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    # check=False: tests assert the exit code themselves, failing ones included.
     return subprocess.run(
-        [sys.executable, "-m", "amrwatch", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "amrwatch", *args], capture_output=True, text=True, timeout=120,
+        check=False,
     )
 
 
