@@ -81,10 +81,10 @@ def _build(raw: RawUpload, frame: Frame, keys: Future, ctx: Context,
     specimen_date, rejected = _specimen_dates(frame, order, ctx, issues)
     rejected = pc.or_(rejected, _missing(frame, "organism", issues))
     rejected = pc.or_(rejected, duplicate_rows(raw, issues))
+    _missing_patient_ids(frame, issues)
     columns = {
         "lab_code": pa.repeat(pa.scalar(ctx.lab_code), len(rows)),
         "country": pa.repeat(pa.scalar(ctx.country), len(rows)),
-        "patient_key": _patient_keys(frame, keys, issues),
         "specimen_date": specimen_date,
         **_specimen(frame, ctx, issues),
         "origin": _origin(frame, specimen_date, order, ctx, issues),
@@ -98,6 +98,9 @@ def _build(raw: RawUpload, frame: Frame, keys: Future, ctx: Context,
     table, accepted_raw = _kept(pa.table(columns), accepted), _kept(raw.fields, accepted)
     table, isolates = _with_organisms(table, frame.where("organism"), issues)
     table, accepted_raw = _kept(table, isolates), _kept(accepted_raw, isolates)
+    # The pseudonyms are waited for only now, when nothing else is left to do.
+    keys = _kept(_kept(pa.table({"patient_key": keys.result()}), accepted), isolates)
+    table = table.append_column("patient_key", keys["patient_key"])
     table = table.append_column("isolate_id", _isolate_ids(table, accepted_raw, issues))
     return table.select(ISOLATE.names).cast(ISOLATE)
 
@@ -155,11 +158,10 @@ def _missing(frame: Frame, name: str, issues: Issues) -> pa.Array:
     return empty.combine_chunks()
 
 
-def _patient_keys(frame: Frame, keys: Future, issues: Issues) -> pa.Array:
+def _missing_patient_ids(frame: Frame, issues: Issues) -> None:
     ids = frame["patient_id"]
     issues.add_many("missing_patient_id", frame["source_row"].filter(pc.is_null(ids)),
                     frame.where("patient_id"), None)
-    return keys.result()
 
 
 def _coded(frame: Frame, name: str, ctx: Context, issues: Issues) -> pa.Array:
