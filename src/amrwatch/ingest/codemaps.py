@@ -42,7 +42,9 @@ def map_codes(column: pa.ChunkedArray | pa.Array, field: str,
     found = [table.get(fold(text)) for text in texts]
     values = pa.array([v if v is not None else fallback for v in found], pa.string())
     unknown = pa.array([v is None for v in found], pa.bool_())
+    # Only an empty cell (a null index) takes a null here unless the fallback is null too.
     mapped = values.take(encoded.indices)
-    missing = pc.is_null(encoded.indices)
-    mapped = pc.if_else(missing, pa.scalar(fallback, pa.string()), mapped)
-    return mapped, pc.fill_null(unknown.take(encoded.indices), False)
+    if fallback is not None and mapped.null_count:
+        mapped = pc.fill_null(mapped, pa.scalar(fallback, pa.string()))
+    unknown = unknown.take(encoded.indices)
+    return mapped, pc.fill_null(unknown, False) if unknown.null_count else unknown
