@@ -214,8 +214,11 @@ def _ages(frame: Frame, specimen_date: pa.Array, order: str | None, ctx: Context
     issues.add_many("unparseable_age", rows.filter(unreadable), frame.where("age"),
                     frame["age"].filter(unreadable))
     birth = _other_date(frame, "birth_date", order, ctx, issues)
-    years = pc.coalesce(years, completed_years(birth, specimen_date))
+    if birth.null_count < len(birth):  # most exports have no birth dates (or drop them)
+        years = pc.coalesce(years, completed_years(birth, specimen_date))
     implausible = pc.fill_null(pc.or_(pc.less(years, 0), pc.greater(years, MAX_AGE)), False)
+    if not pc.any(implausible).as_py():
+        return years
     # The value is the computed age, never the birth date it may come from.
     issues.add_many("implausible_age", rows.filter(implausible), frame.where("age"),
                     pc.cast(years.filter(implausible), pa.string()))
