@@ -99,8 +99,8 @@ def _build(raw: RawUpload, frame: Frame, keys: Future, ctx: Context,
     table, isolates = _with_organisms(table, frame.where("organism"), issues)
     table, accepted_raw = _kept(table, isolates), _kept(accepted_raw, isolates)
     # The pseudonyms are waited for only now, when nothing else is left to do.
-    keys = _kept(_kept(pa.table({"patient_key": keys.result()}), accepted), isolates)
-    table = table.append_column("patient_key", keys["patient_key"])
+    pseudonyms = _kept(_kept(pa.table({"patient_key": keys.result()}), accepted), isolates)
+    table = table.append_column("patient_key", pseudonyms["patient_key"])
     table = table.append_column("isolate_id", _isolate_ids(table, accepted_raw, issues))
     return table.select(ISOLATE.names).cast(ISOLATE)
 

@@ -10,11 +10,9 @@ its owner can read ($AMRWATCH_HOME/keys/<lab>.key, default ~/.amrwatch), never i
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 import secrets
-import unicodedata
 from pathlib import Path
 
 import pyarrow as pa
