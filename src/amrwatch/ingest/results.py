@@ -9,6 +9,7 @@ antimicrobials are kept with a warning. All of it column-wise, no loop over resu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -28,54 +29,84 @@ class Results(NamedTuple):
     tested: pa.Array  # per accepted isolate: has at least one AST result
 
 
-def build_results(tests: pa.Table, isolates: pa.Table, issues: Issues, lab_code: str,
-                  lab_guideline: str | None = None) -> Results:
-    """AST results of accepted isolates, with what the quality score needs to know of them.
+@dataclass
+class PreparedResults:
+    """Every result of an upload read before its isolates are known: the AST_RESULT columns
+    (bar isolate_id), the cell as written, and per result whether it is readable and which
+    warnings it carries. Depends on no isolate, so it runs beside `build_isolates`."""
+
+    columns: pa.Table  # AST_RESULT columns but isolate_id, + isolate_row and the written cell
+    readable: np.ndarray  # bool per result: a measurement or S/I/R could be read
+    out_of_range: np.ndarray  # bool per result: outside its method's range
+    unknown: np.ndarray  # bool per result: antimicrobial not resolved
+    uncertain: np.ndarray  # bool per result: antimicrobial resolved by a guess
+
+
+def prepare_results(tests: pa.Table, lab_code: str,
+                    lab_guideline: str | None = None) -> PreparedResults:
+    """Split each cell into measurement and category, resolve each drug, check each value's
+    range; reports nothing yet (only results of accepted isolates are reported).
 
     TESTS columns may be text or dictionary-encoded; the AST_RESULT columns are CODED. Every
     step works on a column's few distinct values and moves int32 indices to the results: a
     1 M-isolate WHONET file has 9.6 M results but a few hundred distinct cells.
     """
-    position, of_accepted = _positions(tests["isolate_row"], isolates["source_row"])
-    of_rejected = len(tests) - int(of_accepted.sum())
     cells = _cells(tests)
     distinct = parse_results(cells.dictionary)
-    readable = pc.fill_null(distinct["ok"].take(cells.indices), False).to_numpy(
-        zero_copy_only=False)
-    unreadable = pa.array(of_accepted & ~readable)
-    issues.add_many("unparseable_value", tests["source_row"].filter(unreadable),
-                    tests["source_column"].filter(unreadable), cells.filter(unreadable),
-                    "neither a measurement nor S/I/R; result rejected")
-    keep = of_accepted & readable
-    tested = np.zeros(isolates.num_rows, bool)
-    tested[position[keep]] = True
-    isolate_id = pa.DictionaryArray.from_arrays(pa.array(position[keep].astype(np.int32)),
-                                                _single_chunk(isolates["isolate_id"]))
     cell = cells.indices
-    if not keep.all():  # filtering millions of results costs time; most files keep them all
-        mask = pa.array(keep)
-        tests, cell = tests.filter(mask), cell.filter(mask)
-    _report_out_of_range(tests, distinct["number"], cell, issues)
-    value_raw = _lookup(cell, pc.coalesce(distinct["measurement"], distinct["category"]))
+    readable = pc.fill_null(distinct["ok"].take(cell), False).to_numpy(zero_copy_only=False)
     lab_sir = _lookup(cell, distinct["category"])
     if tests["lab_sir"].null_count < len(tests):  # FHIR, HL7 and LIS files give it apart
         lab_sir = coded(pc.coalesce(pc.utf8_upper(_text(tests["lab_sir"])), lab_sir.cast(TEXT)))
     guideline = coded(tests["guideline"]) if lab_guideline is None else _constant(
         lab_guideline, len(tests))
-    results = pa.table({
+    ab, uncertain = _antimicrobials(tests)
+    columns = pa.table({
         "lab_code": _constant(lab_code, len(tests)),
-        "isolate_id": isolate_id,
         "antimicrobial_raw": coded(tests["antimicrobial_raw"]),
-        "ab": _antimicrobials(tests, issues),
+        "ab": ab,
         "method": coded(tests["method"]),
-        "value_raw": value_raw,
+        "value_raw": _lookup(cell, pc.coalesce(distinct["measurement"], distinct["category"])),
         "potency": coded(tests["potency"]),
         "lab_sir": lab_sir,
         "lab_guideline": guideline,
         "source_row": tests["source_row"],
         "source_column": coded(tests["source_column"]),
+        "isolate_row": tests["isolate_row"],
+        "cell": cells,
     })
-    return Results(results.cast(AST_RESULT), of_rejected, pa.array(tested))
+    return PreparedResults(columns, readable, _out_of_range(tests, distinct["number"], cell),
+                           pc.is_null(ab).to_numpy(zero_copy_only=False), uncertain)
+
+
+def build_results(prepared: PreparedResults, isolates: pa.Table, issues: Issues) -> Results:
+    """AST results of accepted isolates, with what the quality score needs to know of them;
+    the issues of those results are reported here."""
+    columns = prepared.columns
+    position, of_accepted = _positions(columns["isolate_row"], isolates["source_row"])
+    of_rejected = len(position) - int(of_accepted.sum())
+    unreadable = pa.array(of_accepted & ~prepared.readable)
+    issues.add_many("unparseable_value", columns["source_row"].filter(unreadable),
+                    columns["source_column"].filter(unreadable),
+                    columns["cell"].filter(unreadable),
+                    "neither a measurement nor S/I/R; result rejected")
+    keep = of_accepted & prepared.readable
+    tested = np.zeros(isolates.num_rows, bool)
+    tested[position[keep]] = True
+    isolate_id = pa.DictionaryArray.from_arrays(pa.array(position[keep]),
+                                                _single_chunk(isolates["isolate_id"]))
+    masks = [prepared.out_of_range, prepared.unknown, prepared.uncertain & ~prepared.unknown]
+    if not keep.all():  # filtering millions of results costs time; most files keep them all
+        columns = columns.filter(pa.array(keep))
+        masks = [mask[keep] for mask in masks]
+    outside, unknown, uncertain = (pa.array(mask) for mask in masks)
+    issues.add_many("value_out_of_range", columns["source_row"].filter(outside),
+                    columns["source_column"].filter(outside), columns["cell"].filter(outside),
+                    "value outside the method's range; kept, check it")
+    _report_columns(columns, unknown, "unknown_antimicrobial", issues)
+    _report_columns(columns, uncertain, "uncertain_antimicrobial", issues)
+    table = columns.drop_columns(["isolate_row", "cell"]).add_column(1, "isolate_id", isolate_id)
+    return Results(table.cast(AST_RESULT), of_rejected, pa.array(tested))
 
 
 def _cells(tests: pa.Table) -> pa.DictionaryArray:
@@ -95,14 +126,15 @@ def _single_chunk(column: pa.ChunkedArray) -> pa.Array:
 
 
 def _lookup(index: pa.Array, values: pa.Array) -> pa.DictionaryArray:
-    """values[index] as a CODED array: a null value becomes a null index, so that every reader
-    of the array (Arrow kernels, DuckDB, PostgreSQL COPY) sees the same nulls."""
+    """values[index] as a CODED array. A null value becomes a null index, and the dictionary
+    itself holds no null (its slot is left unused), so that every reader of the array (Arrow
+    kernels, dictionary unification, DuckDB, PostgreSQL COPY) sees the same nulls."""
     values = _single_chunk(values) if isinstance(values, pa.ChunkedArray) else values
     missing = pc.fill_null(pc.is_null(values).take(index), True).to_numpy(zero_copy_only=False)
     indices = pc.cast(index, pa.int32())
     if missing.any():
         indices = pa.array(pc.fill_null(indices, 0).to_numpy(), pa.int32(), mask=missing)
-    return pa.DictionaryArray.from_arrays(indices, values)
+    return pa.DictionaryArray.from_arrays(indices, pc.fill_null(values, ""))
 
 
 def _constant(value: str, size: int) -> pa.DictionaryArray:
@@ -111,33 +143,28 @@ def _constant(value: str, size: int) -> pa.DictionaryArray:
 
 
 def _positions(rows: pa.ChunkedArray, accepted: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Position of each result's isolate among the accepted ones, and whether its isolate was
-    accepted at all (a lookup by row number: rows are line or entry numbers of one file)."""
+    """Position (int32) of each result's isolate among the accepted ones, and whether its isolate
+    was accepted at all (a lookup by row number: rows are line or entry numbers of one file)."""
     accepted_rows = accepted.to_numpy()
     wanted = rows.to_numpy()
     lookup = np.full(int(max(wanted.max(initial=0), accepted_rows.max(initial=0))) + 1, -1,
-                     dtype=np.int64)
-    lookup[accepted_rows] = np.arange(len(accepted_rows))
+                     dtype=np.int32)
+    lookup[accepted_rows] = np.arange(len(accepted_rows), dtype=np.int32)
     position = lookup[wanted]
     return position, position >= 0
 
 
-def _report_out_of_range(tests: pa.Table, number: pa.Array, cell: pa.Array,
-                         issues: Issues) -> None:
-    """Check each (method, distinct cell) pair once; `number` is per distinct cell, `cell` the
-    distinct cell of each result."""
+def _out_of_range(tests: pa.Table, number: pa.Array, cell: pa.Array) -> np.ndarray:
+    """Per result, whether its value lies outside its method's range: each (method, distinct
+    cell) pair is checked once; `number` is per distinct cell, `cell` each result's."""
     methods = coded(tests["method"])
     number = number.combine_chunks()
     kinds = len(methods.dictionary)
     method = methods.dictionary.take(pa.array(np.repeat(np.arange(kinds), len(number))))
     numbers = pa.concat_arrays([number] * kinds) if kinds else number.slice(0, 0)
     pairs = _pair_index(methods.indices, cell, len(number))
-    outside = pc.fill_null(out_of_range(method, numbers).take(pairs), False)
-    if not pc.any(outside).as_py():
-        return
-    issues.add_many("value_out_of_range", tests["source_row"].filter(outside),
-                    tests["source_column"].filter(outside), tests["value"].filter(outside),
-                    "value outside the method's range; kept, check it")
+    return pc.fill_null(out_of_range(method, numbers).take(pairs), False).to_numpy(
+        zero_copy_only=False)
 
 
 def _pair_index(first: pa.Array, second: pa.Array, second_size: int) -> pa.Array:
@@ -146,9 +173,10 @@ def _pair_index(first: pa.Array, second: pa.Array, second_size: int) -> pa.Array
     return pc.add(pc.multiply(pc.cast(first, pa.int32()), size), pc.cast(second, pa.int32()))
 
 
-def _antimicrobials(tests: pa.Table, issues: Issues) -> pa.DictionaryArray:
+def _antimicrobials(tests: pa.Table) -> tuple[pa.DictionaryArray, np.ndarray]:
     """Resolve each distinct drug text once per coding (WHONET exports use WHONET codes,
-    refdata trap 8) into a coding x drug table; each result gets its cell's index."""
+    refdata trap 8) into a coding x drug table; each result gets its cell's index, and whether
+    the resolution was a guess."""
     from amrwatch.codes import resolve_antimicrobials
 
     drugs = coded(tests["antimicrobial_raw"])
@@ -158,16 +186,15 @@ def _antimicrobials(tests: pa.Table, issues: Issues) -> pa.DictionaryArray:
     ab = pa.chunked_array([c for a in answers for c in a["ab"].chunks], TEXT)
     uncertain = pa.chunked_array([c for a in answers for c in a["uncertain"].chunks], pa.bool_())
     cell = _pair_index(codings.indices, drugs.indices, len(drugs.dictionary))
-    ab = _lookup(cell, ab.combine_chunks())
-    _report_columns(tests, pc.is_null(ab), "unknown_antimicrobial", issues)
     doubtful = pc.fill_null(uncertain.combine_chunks().take(cell), False)
-    _report_columns(tests, pc.and_(pc.is_valid(ab), doubtful), "uncertain_antimicrobial", issues)
-    return ab
+    return _lookup(cell, ab.combine_chunks()), doubtful.to_numpy(zero_copy_only=False)
 
 
-def _report_columns(tests: pa.Table, mask: pa.Array, reason: str, issues: Issues) -> None:
+def _report_columns(results: pa.Table, mask: pa.Array, reason: str, issues: Issues) -> None:
     """One issue per column and drug text (a WHONET column is one drug for every row)."""
-    hits = tests.filter(mask)
+    if not pc.any(mask).as_py():
+        return
+    hits = results.filter(mask)
     if hits.num_rows == 0:
         return
     grouped = hits.group_by(["source_column", "antimicrobial_raw"]).aggregate(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from amrwatch.ingest.normalise import Context, build_isolates
 from amrwatch.ingest.pseudonymise import key_path, load_or_create_key
 from amrwatch.ingest.registry import RawUpload, ReadOptions, detect, reader
 from amrwatch.ingest.report import Issues, summary
-from amrwatch.ingest.results import build_results
+from amrwatch.ingest.results import build_results, prepare_results
 
 _COUNTRY = re.compile(r"^[A-Z]{3}$")
 #: Issues kept inside the stored report (errors first); the summary counts them all.
@@ -103,12 +104,16 @@ def read_upload(path: Path | str, format: str | None = None,
                   date_format=mapping.date_format if mapping else None,
                   value_maps={str(k): v for k, v in mapping.values.items()} if mapping else {},
                   defaults=dict(mapping.defaults) if mapping else {})
-    try:
-        isolates = build_isolates(upload, ctx, issues)
-    except InputError as error:
-        error.context.setdefault("file", path.name)
-        raise
-    ast, of_rejected, tested = build_results(upload.tests, isolates, issues, lab, lab_guideline)
+    # The results are read on the second core while the isolates are validated: they need the
+    # isolates only at the end, to keep those of accepted rows (docs/ingest.md, "Speed").
+    with ThreadPoolExecutor(1) as worker:
+        prepared = worker.submit(prepare_results, upload.tests, lab, lab_guideline)
+        try:
+            isolates = build_isolates(upload, ctx, issues)
+        except InputError as error:
+            error.context.setdefault("file", path.name)
+            raise
+        ast, of_rejected, tested = build_results(prepared.result(), isolates, issues)
     quality.check_expected_resistance(isolates, ast, issues)
     checked = quality.check_against_guideline(isolates, ast, lab_guideline, issues)
     table = issues.table()
