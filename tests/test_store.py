@@ -421,3 +421,30 @@ def test_a_duckdb_store_in_use_by_another_process_is_named_with_what_to_do(tmp_p
             open_store(path)
     finally:
         holder.communicate("", timeout=30)
+
+
+def test_results_given_as_plain_text_are_stored_as_their_distinct_readings(store_url) -> None:
+    """A caller may give AST_RESULT text undecoded and isolate ids by value: the store finds the
+    isolates by id and keeps one ast_reading per distinct test, value and category."""
+    isolates, _ = small_upload(2)
+    ids = isolates["isolate_id"].to_pylist()
+    rows = [  # (isolate, drug, method, value, potency, lab S/I/R)
+        (ids[1], "AMP", "DISK", "12", "10", "R"),
+        (ids[0], "AMP", "DISK", "12", "10", "R"),  # the same reading as the first row
+        (ids[0], "CIP", "MIC", "0.5", None, None),
+        (ids[1], "CIP", "MIC", "0.5", None, "S"),  # same value, another category: new reading
+    ]
+    ast = pa.table({
+        "lab_code": ["AR-001"] * 4, "isolate_id": [r[0] for r in rows],
+        "antimicrobial_raw": [r[1] for r in rows], "ab": [r[1] for r in rows],
+        "method": [r[2] for r in rows], "value_raw": [r[3] for r in rows],
+        "potency": [r[4] for r in rows], "lab_sir": [r[5] for r in rows],
+        "lab_guideline": ["CLSI 2024"] * 4, "source_row": [2, 1, 1, 2],
+        "source_column": [f"{r[1]}_N{r[2][0]}" for r in rows]})
+    with open_store(store_url) as store:
+        add(store, isolates, ast)
+        readings = store.query("SELECT count(*) AS n FROM ast_reading")["n"][0].as_py()
+        back = store.query("SELECT isolate_id, ab, method, value_raw, potency, lab_sir "
+                           "FROM ast_result ORDER BY ast_id")
+    assert readings == 3
+    assert [tuple(r.values()) for r in back.to_pylist()] == rows
