@@ -169,9 +169,13 @@ def _matches_table(texts: list[str | None], matches: list[Match]) -> pa.Table:
 
 
 def resolve_organisms(values: object, *, whonet: object = "auto",
-                      mapping: dict[str, str] | None = None) -> pa.Table:
+                      mapping: dict[str, str] | None = None,
+                      columns: list[str] | None = None) -> pa.Table:
     """Resolve organism texts; one ORGANISM_MATCH row per input value, in input order.
 
+    `columns` keeps only those ORGANISM_MATCH columns: each distinct text is resolved once and
+    its answer taken to every input value, which for a million values costs more per column
+    than the resolving itself.
     `whonet` = "auto" uses the user's imported WHONET tables, if any: their lower-case species
     codes (WHONET's own definition wins over AMR's code table) and the upper-case codes that
     WHONET also uses as group codes; None ignores them; or pass a `WhonetTables`.
@@ -184,7 +188,8 @@ def resolve_organisms(values: object, *, whonet: object = "auto",
     allowed = fuzzy.budget(indices, len(texts))
     matches = [match_term(text, context, ok) for text, ok in zip(texts, allowed, strict=True)]
     matches = apply_mapping(texts, matches, mapping, lambda target: match_term(target, context))
-    return _matches_table(texts, matches).take(indices)
+    table = _matches_table(texts, matches)
+    return (table if columns is None else table.select(columns)).take(indices)
 
 
 def whonet_context(whonet: object) -> WhonetContext:

@@ -25,6 +25,8 @@ _BOMS = (
 #: Share of control characters above which a "text" is really binary.
 _MAX_CONTROL_SHARE = 0.01
 _SAMPLE = 65536
+#: Anything but blanks, NULs and byte-order-mark bytes: a file without it is empty.
+_CONTENT = re.compile(rb"[^ \t\r\n\x00\xef\xbb\xbf\xff\xfe]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -36,25 +38,36 @@ class Decoded:
 
 def decode(raw: bytes, file: str) -> Decoded:
     """Decode an upload; raise InputError(reason=empty_file | not_text) when it is no text."""
-    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+    if _CONTENT.search(raw) is None:  # a search, not a strip: no copy of a large file
         raise InputError(
             "The file is empty", {"file": file, "reason": "empty_file"},
             hint="export the data again; the file has no header and no rows",
         )
     encoding = _bom_encoding(raw) or _utf16_without_bom(raw)
+    text = None
     if encoding is None:
         if b"\x00" in raw[:_SAMPLE]:
             raise _not_text(file)
-        encoding = "utf-8" if _is_utf8(raw) else "cp1252"
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError:
-        # cp1252 leaves five bytes undefined; Latin-1 maps every byte, so it never fails.
-        encoding = "latin-1"
-        text = raw.decode(encoding)
+        encoding, text = _utf8_or_cp1252(raw)
+    if text is None:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            # cp1252 leaves five bytes undefined; Latin-1 maps every byte, so it never fails.
+            encoding = "latin-1"
+            text = raw.decode(encoding)
     if _control_share(text[:_SAMPLE]) > _MAX_CONTROL_SHARE:
         raise _not_text(file)
     return Decoded(text.lstrip("\ufeff"), encoding)
+
+
+def _utf8_or_cp1252(raw: bytes) -> tuple[str, str | None]:
+    """UTF-8 when the whole file decodes as UTF-8 (with its text, decoded once); else cp1252,
+    the Windows code page of Latin American LIS exports."""
+    try:
+        return "utf-8", raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252", None
 
 
 def _bom_encoding(raw: bytes) -> str | None:
@@ -72,14 +85,6 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
         return "utf-16-be"
     return None
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _control_share(text: str) -> float:

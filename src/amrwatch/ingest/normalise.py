@@ -239,7 +239,8 @@ def _with_organisms(table: pa.Table, column: str, issues: Issues) -> tuple[pa.Ta
     result such as "no growth" is rejected (`not_an_isolate`), an unknown name is kept."""
     from amrwatch.codes import resolve_organisms
 
-    match = resolve_organisms(table["organism_raw"])
+    match = resolve_organisms(table["organism_raw"], columns=["mo", "score", "uncertain",
+                                                               "reason"])
     rows, raw = table["source_row"], table["organism_raw"]
     no_organism = pc.equal(match["reason"], "unresolved_not_organism")
     issues.add_many("not_an_isolate", rows.filter(no_organism), column,

@@ -51,6 +51,12 @@ class Backend(ABC):
     def transaction(self) -> Iterator[None]:
         """All or nothing: commit when the block ends, roll back on any exception."""
 
+    @contextmanager
+    def unordered_writes(self) -> Iterator[None]:
+        """Bulk writes in the block may store rows in any order (readers order by key); an
+        engine that can write faster that way does. Default: nothing changes."""
+        yield
+
     @abstractmethod
     def lock_uploads(self) -> None:
         """Serialise writers of uploads for the rest of the current transaction."""

@@ -167,7 +167,7 @@ class Store:
             len(positions), ast.num_rows, up.duplicate_rows(upload_id, in_upload, stored, kept))
         # Numbering the readings is Arrow and NumPy work that releases the GIL: it runs on the
         # second core while the engine writes the isolates (docs/store.md, "Write speed").
-        with ThreadPoolExecutor(1) as worker:
+        with ThreadPoolExecutor(1) as worker, self.backend.unordered_writes():
             readings = worker.submit(up.ast_readings, ast)
             self._write_isolates(outcome, file_name, reader, report, new, keys)
             self._write_results(upload_id, ast, result_keys, *readings.result())
