@@ -216,8 +216,9 @@ def ast_readings(ast: pa.Table) -> tuple[pa.Table, np.ndarray]:
     code = np.zeros(ast.num_rows, dtype=np.int64)
     span = 1
     for column in columns:
-        if len(column.dictionary) == 1 and column.null_count == 0:
-            continue  # one value for every result (a lab's guideline, say): tells none apart
+        if column.null_count == len(column) or (len(column.dictionary) == 1
+                                                 and column.null_count == 0):
+            continue  # one value (or none) for every result: tells no reading apart
         size = len(column.dictionary) + 1  # the last slot stands for null
         if span * size >= 1 << 62:  # renumber the codes so far before the product overflows
             number, span = _numbered(code)
