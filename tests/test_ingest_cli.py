@@ -167,12 +167,15 @@ def test_lab_settings_file_supplies_the_date_order(cli, tmp_path):
 def test_bench_read_stores_every_result_end_to_end(cli, tmp_path):
     """The end-to-end benchmark (file -> read_upload -> Store.add_upload) runs and stores all
     results: 2,000 isolates of 12 columns, each cell filled with probability 0.8."""
-    done = cli("bench", "read", "--isolates", "2000", "--into", "none,duckdb", home=tmp_path)
+    done = cli("bench", "read", "--isolates", "2000", "--into", "none,duckdb", "--repeat", "2",
+               home=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = [line for line in done.stdout.splitlines() if "readers only" in line or "DuckDB" in line]
-    assert len(rows) == 2
-    counts = {int(line.split("│")[2].strip().replace(",", "")) for line in rows}
+    rows = [line for line in done.stdout.splitlines()
+            if line.startswith("│") and ("readers only" in line or "DuckDB" in line)]
+    assert len(rows) == 4  # two runs of each
+    counts = {int(line.split("│")[3].strip().replace(",", "")) for line in rows}
     assert len(counts) == 1 and 0.75 * 24_000 < counts.pop() < 0.85 * 24_000
+    assert "DuckDB: median" in done.stdout
 
 
 def test_bench_read_refuses_an_unknown_store(cli, tmp_path):

@@ -82,16 +82,21 @@ def _year(dates: np.ndarray) -> np.ndarray:
     return dates.astype("datetime64[Y]").astype(int) + 1970
 
 
-def measure(isolates: int, legs: list[str], postgres: str) -> list[dict[str, Any]]:
-    """Generate the export once, then run each leg ("none", "duckdb", "postgres") on it."""
+def measure(isolates: int, legs: list[str], postgres: str,
+            repeat: int = 1) -> list[dict[str, Any]]:
+    """Generate the export once, then run each leg ("none", "duckdb", "postgres") on it,
+    `repeat` times in turn (legs interleaved, so a slow spell of a shared machine does not fall
+    on one leg only); each figure has its `run` number."""
     spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="amrwatch-bench-") as folder:
         path = Path(folder) / "whonet_export.txt"
         cells = synthetic_whonet(isolates, path)
         figures = []
-        for leg in legs:
-            with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-                figures.append(pool.submit(_leg, path, leg, postgres, cells).result())
+        for run in range(1, repeat + 1):
+            for leg in legs:
+                with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                    figure = pool.submit(_leg, path, leg, postgres, cells).result()
+                figures.append(figure | {"run": run})
     return figures
 
 
@@ -139,7 +144,8 @@ def _store(leg: str, folder: Path, postgres: str) -> Iterator[Any]:
     if leg == "none":
         yield None
     elif leg == "duckdb":
-        with open_store(str(folder / "bench.duckdb")) as store:
+        with tempfile.TemporaryDirectory(dir=folder) as own, \
+                open_store(str(Path(own) / "bench.duckdb")) as store:
             yield store
     else:
         with scratch_postgres(postgres) as url, open_store(url) as store:
