@@ -191,21 +191,19 @@ class Store:
 
     def _write_results(self, upload_id: int, ast: pa.Table, result_keys: np.ndarray,
                        readings: pa.Table, reading_of_result: np.ndarray) -> None:
-        """The upload's readings and one integer row per AST result. Keys are offsets added by
-        the engine (a constant column costs an array of 10 M values in Arrow)."""
+        """The upload's readings and one integer row per AST result."""
         db = self.backend
         first_reading = self._next("reading_key", "ast_reading")
         db.append("ast_reading", readings.add_column(0, "reading_key", pa.array(
             np.arange(first_reading, first_reading + readings.num_rows, dtype=np.int64)))
             .add_column(0, "upload_id", up.constant(upload_id, readings.num_rows)))
         first_ast = self._next("ast_id", "ast_entry")
-        db.stage("incoming_result", pa.table({
-            "result": pa.array(np.arange(ast.num_rows, dtype=np.int64)),
-            "isolate_key": pa.array(result_keys), "reading": pa.array(reading_of_result),
+        db.append("ast_entry", pa.table({
+            "ast_id": pa.array(np.arange(first_ast, first_ast + ast.num_rows, dtype=np.int64)),
+            "upload_id": up.constant(upload_id, ast.num_rows),
+            "isolate_key": pa.array(result_keys),
+            "reading_key": pa.array(np.add(reading_of_result, first_reading, dtype=np.int64)),
             "source_row": ast["source_row"]}))
-        db.execute("INSERT INTO ast_entry (ast_id, upload_id, isolate_key, reading_key, "
-                   "source_row) SELECT result + ?, ?, isolate_key, reading + ?, source_row "
-                   "FROM incoming_result", [first_ast, upload_id, first_reading])
 
     def _next(self, key: str, table: str) -> int:
         """The next free value of a store key (writers hold the upload lock)."""

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -35,9 +36,14 @@ SQL_TYPES = {
 COPY_BATCH_ROWS = 200_000
 # Quote every non-null value so that COPY reads an unquoted empty field as NULL and "" as ''.
 CSV_OUT = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-# A table without text (ast_entry: integer keys only) needs no quotes, and the server parses
-# its 10 M rows faster without them.
+# A table without text needs no quotes, and the server parses its rows faster without them.
 CSV_NUMBERS = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+# A table of integers without nulls (ast_entry: 10 M rows of keys per large upload) goes in
+# PostgreSQL's binary COPY format, built with NumPy: no text to write or parse (PostgreSQL
+# documentation, COPY, "Binary Format": signature, flags, header extension; per row a 16-bit
+# field count, then per field a 32-bit length and the big-endian value; -1 ends the data).
+BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+BINARY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 
 
 class PostgresBackend(Backend):
@@ -103,16 +109,26 @@ class PostgresBackend(Backend):
 
     def append(self, table: str, data: pa.Table) -> None:
         columns = ", ".join(data.column_names)
+        binary = data.num_rows and all(pa.types.is_int64(f.type) for f in data.schema) and \
+            not any(column.null_count for column in data.columns)
         text = any(pa.types.is_string(f.type) or pa.types.is_dictionary(f.type)
                    or pa.types.is_large_string(f.type) for f in data.schema)
         options = CSV_OUT if text else CSV_NUMBERS
         try:
             with (self.con.cursor() as cursor,
-                  cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy):
+                  cursor.copy(f"COPY {table} ({columns}) FROM STDIN "
+                              f"(FORMAT {'binary' if binary else 'csv'})") as copy):
+                if binary:
+                    copy.write(BINARY_HEADER)
                 for batch in data.to_batches(max_chunksize=COPY_BATCH_ROWS):
+                    if binary:
+                        copy.write(_binary_rows(batch))
+                        continue
                     out = io.BytesIO()
                     pacsv.write_csv(batch, out, write_options=options)
                     copy.write(out.getbuffer())
+                if binary:
+                    copy.write(BINARY_TRAILER)
         except psycopg.Error as error:
             raise self._failed(error, f"COPY {table}") from error
 
@@ -179,6 +195,19 @@ def _read_csv(data: bytes, schema: pa.Schema) -> pa.Table:
             true_values=["t"], false_values=["f"],
         ),
     )
+
+
+def _binary_rows(batch: pa.RecordBatch) -> bytes:
+    """The rows of a batch of int64 columns without nulls in binary COPY format (bigint)."""
+    layout = [("fields", ">i2")]
+    for name in batch.schema.names:
+        layout += [(f"{name}_length", ">i4"), (name, ">i8")]
+    rows = np.empty(batch.num_rows, dtype=np.dtype(layout))
+    rows["fields"] = batch.num_columns
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        rows[f"{name}_length"] = 8
+        rows[name] = column.to_numpy()
+    return rows.tobytes()
 
 
 def _first_line(error: Exception) -> str:
