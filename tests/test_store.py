@@ -448,3 +448,15 @@ def test_results_given_as_plain_text_are_stored_as_their_distinct_readings(store
                            "FROM ast_result ORDER BY ast_id")
     assert readings == 3
     assert [tuple(r.values()) for r in back.to_pylist()] == rows
+
+
+def test_failed_upload_leaves_duckdb_reading_in_insertion_order(tmp_path) -> None:
+    """Uploads are written without insertion order; a statement that fails inside one (the
+    transaction is then aborted and refuses even RESET) must not leave that setting behind."""
+    with open_store(str(tmp_path / "hub.duckdb")) as store:
+        db = store.backend
+        with pytest.raises(StoreError), db.transaction(), db.unordered_writes():
+            db.execute("INSERT INTO lab VALUES ('AR-001', 'ARG', NULL, 'isolate', now())")
+            db.execute("INSERT INTO lab VALUES ('AR-001', 'ARG', NULL, 'isolate', now())")
+        setting = db.scalar("SELECT current_setting('preserve_insertion_order')")
+    assert setting is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class DuckDBBackend(Backend):
         self.location = path
         self._staged: list[str] = []
         self._in_transaction = False
+        self._unordered = False
         self._writer = _writer_lock(path)
         if Path(path).is_dir():
             raise StoreError("The store path is a folder, not a DuckDB file", {"store": path},
@@ -94,10 +95,15 @@ class DuckDBBackend(Backend):
         # without it, on all its threads: 1 M isolates in 1.7 s instead of 2.5 s on 2 cores
         # (docs/store.md, "Write speed"). Readers order by key (ast_id, isolate_key) anyway.
         self.execute("SET preserve_insertion_order = false")
+        self._unordered = True
         try:
             yield
         finally:
-            self.execute("RESET preserve_insertion_order")
+            # A failed statement leaves the transaction aborted, and it refuses even RESET: then
+            # transaction() resets the setting after its rollback (it belongs to the connection).
+            with suppress(duckdb.Error):
+                self.con.execute("RESET preserve_insertion_order")
+                self._unordered = False
 
     def stage(self, name: str, data: pa.Table) -> None:
         self.con.register(name, _in_row_groups(data))
@@ -128,6 +134,9 @@ class DuckDBBackend(Backend):
                 raise self._failed(error, "COMMIT") from error
         finally:
             self._in_transaction = False
+            if self._unordered:
+                self.con.execute("RESET preserve_insertion_order")
+                self._unordered = False
             for name in self._staged:
                 self.con.unregister(name)
             self._staged.clear()
