@@ -124,6 +124,11 @@ AST_RESULT = pa.schema(
 )
 
 
+def one_array(column: pa.ChunkedArray) -> pa.Array:
+    """A column as one array: its only chunk as it is, or its chunks joined."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def coded(column: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     """One CODED array with the values of a text or dictionary column (chunks and their
     dictionaries unified); a column that is one CODED chunk already is returned as it is."""
@@ -132,7 +137,7 @@ def coded(column: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
             column = pc.dictionary_encode(column)
         elif column.num_chunks > 1:
             column = pa.table({"c": column}).unify_dictionaries().column("c")
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+        column = one_array(column)
     elif not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(column)
     return column if column.type == CODED else column.cast(CODED)

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from amrwatch.ingest.report import Issues
 from amrwatch.ingest.values import out_of_range, parse_results
-from amrwatch.schemas import AST_RESULT, coded
+from amrwatch.schemas import AST_RESULT, coded, one_array
 
 TEXT = pa.string()
 
@@ -94,7 +94,7 @@ def build_results(prepared: PreparedResults, isolates: pa.Table, issues: Issues)
     tested = np.zeros(isolates.num_rows, bool)
     tested[position[keep]] = True
     isolate_id = pa.DictionaryArray.from_arrays(pa.array(position[keep]),
-                                                _single_chunk(isolates["isolate_id"]))
+                                                one_array(isolates["isolate_id"]))
     masks = [prepared.out_of_range, prepared.unknown, prepared.uncertain & ~prepared.unknown]
     if not keep.all():  # filtering millions of results costs time; most files keep them all
         columns = columns.filter(pa.array(keep))
@@ -121,15 +121,11 @@ def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(TEXT) if column.type != TEXT else column
 
 
-def _single_chunk(column: pa.ChunkedArray) -> pa.Array:
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-
-
 def _lookup(index: pa.Array, values: pa.Array) -> pa.DictionaryArray:
     """values[index] as a CODED array. A null value becomes a null index, and the dictionary
     itself holds no null (its slot is left unused), so that every reader of the array (Arrow
     kernels, dictionary unification, DuckDB, PostgreSQL COPY) sees the same nulls."""
-    values = _single_chunk(values) if isinstance(values, pa.ChunkedArray) else values
+    values = one_array(values) if isinstance(values, pa.ChunkedArray) else values
     missing = pc.fill_null(pc.is_null(values).take(index), True).to_numpy(zero_copy_only=False)
     indices = pc.cast(index, pa.int32())
     if missing.any():

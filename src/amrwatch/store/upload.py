@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from amrwatch.errors import StoreError
-from amrwatch.schemas import DUPLICATE_ISOLATE, coded
+from amrwatch.schemas import DUPLICATE_ISOLATE, coded, one_array
 from amrwatch.store.backend import Backend
 
 
@@ -143,7 +143,7 @@ def isolate_positions(ast: pa.Table, isolates: pa.Table) -> np.ndarray:
     column (amrwatch.schemas), so its indices are the rows; any other table is matched by id.
     """
     ids = coded(ast["isolate_id"])
-    own = _one_chunk(isolates["isolate_id"])
+    own = one_array(isolates["isolate_id"])
     if ids.dictionary.equals(own):
         if ids.null_count == 0:
             return ids.indices.to_numpy()
@@ -173,7 +173,7 @@ def isolate_keys(isolates: pa.Table, first: np.ndarray, stored: np.ndarray,
     keys = np.full(isolates.num_rows, -1, dtype=np.int64)
     keys[stored] = written
     if not first.all():  # repeated ids: each row's results follow the id's first row
-        ids = _one_chunk(isolates["isolate_id"])
+        ids = one_array(isolates["isolate_id"])
         first_of_id = np.flatnonzero(first)[pc.index_in(ids, value_set=ids.filter(first))
                                             .to_numpy()]
         keys = keys[first_of_id]
@@ -192,7 +192,7 @@ def results_of_repeated_rows(ast: pa.Table, positions: np.ndarray, isolates: pa.
         zero_copy_only=False)
     candidates = np.flatnonzero(repeated_id[positions])
     pairs = pa.table({
-        "isolate_id": _one_chunk(isolates["isolate_id"]).take(pa.array(positions[candidates])),
+        "isolate_id": one_array(isolates["isolate_id"]).take(pa.array(positions[candidates])),
         "source_row": ast["source_row"].take(pa.array(candidates)),
         "result": pa.array(candidates),
     })
@@ -242,10 +242,6 @@ def _numbered(code: np.ndarray) -> tuple[np.ndarray, int]:
     return encoded.indices.to_numpy(), len(encoded.dictionary)
 
 
-def _one_chunk(column: pa.ChunkedArray) -> pa.Array:
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-
-
 def constant(value: int, size: int) -> pa.Array:
     """A store key repeated on every row (upload_id)."""
     return pa.array(np.full(size, value, dtype=np.int64))
@@ -264,4 +260,3 @@ def report_json(report: dict[str, Any]) -> str:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
